@@ -1,0 +1,7 @@
+/* libufo: Unified Feature Optimization on OpenCL. Include this header for the whole API. */
+#ifndef UFO_UFO_H
+#define UFO_UFO_H
+
+#include <ufo/status.h>
+
+#endif

@@ -1,0 +1,1 @@
+# src/device: files of this layer

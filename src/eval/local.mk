@@ -1,0 +1,1 @@
+# src/eval: files of this layer

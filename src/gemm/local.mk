@@ -1,0 +1,1 @@
+# src/gemm: files of this layer

@@ -1,0 +1,1 @@
+# src/ops: files of this layer

@@ -1,0 +1,1 @@
+# src/tools: files of this layer

@@ -1,0 +1,1 @@
+# src/train: files of this layer
