@@ -1,0 +1,1 @@
+# src/data pipeline: decoding, augmentation, batches
