@@ -45,6 +45,13 @@ ufo_status ufo_arch_to_json(const struct ufo_space *space, const struct ufo_arch
     return json_dump_to(root, out);
 }
 
+/* Turn the recorded validation failure into a format error that names the source. */
+static ufo_status json_prefix_error(const char *where) {
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", ufo_last_error());
+    return ufo_fail(UFO_ERR_FORMAT, "%s: %s", where, msg);
+}
+
 /* A JSON number as a double (integers too). */
 static int json_get_number(json_t *v, double *out) {
     if (!json_is_number(v))
@@ -160,7 +167,7 @@ ufo_status ufo_arch_from_json(const struct ufo_space *space, const char *text,
     if (st == UFO_OK) {
         st = ufo_arch_validate(space, arch);
         if (st != UFO_OK)
-            st = ufo_fail(st, "%s: %s", where, ufo_last_error());
+            st = json_prefix_error(where);
     }
 done:
     json_decref(root);
@@ -399,7 +406,7 @@ ufo_status ufo_space_from_json(const char *text, const char *where, struct ufo_s
             goto done;
     st = ufo_space_validate(s);
     if (st != UFO_OK)
-        st = ufo_fail(st, "%s: %s", where, ufo_last_error());
+        st = json_prefix_error(where);
 done:
     json_decref(root);
     return st;

@@ -75,6 +75,11 @@ static ufo_status ckpt_shape_error(const char *path, const struct ufo_param *p,
 }
 
 ufo_status ufo_params_load(const struct ufo_layout *l, float *params, const char *path) {
+    return ufo_params_load_ignoring(l, params, path, NULL);
+}
+
+ufo_status ufo_params_load_ignoring(const struct ufo_layout *l, float *params, const char *path,
+                                    const char *ignore) {
     ufo_st_file *f;
     ufo_status st = ufo_st_open(path, &f);
     if (st != UFO_OK)
@@ -94,7 +99,8 @@ ufo_status ufo_params_load(const struct ufo_layout *l, float *params, const char
     }
     for (int i = 0; i < ufo_st_count(f) && st == UFO_OK; i++) {
         const struct ufo_st_tensor *t = ufo_st_tensor_at(f, i);
-        if (ufo_layout_find(l, t->name) < 0)
+        int skip = ignore && strncmp(t->name, ignore, strlen(ignore)) == 0;
+        if (!skip && ufo_layout_find(l, t->name) < 0)
             st = ufo_fail(UFO_ERR_FORMAT, "%s: tensor \"%s\" is not part of this model (another "
                           "search space or task list?)", path, t->name);
     }

@@ -21,6 +21,11 @@ ufo_status ufo_params_save(const struct ufo_layout *layout, const float *params,
  * name. `params` holds layout->total floats; padding is zeroed. */
 ufo_status ufo_params_load(const struct ufo_layout *layout, float *params, const char *path);
 
+/* The same, but tensors whose names start with `ignore` may also be in the file (the PyTorch
+ * reference keeps its inputs and outputs beside the parameters under "ref."). */
+ufo_status ufo_params_load_ignoring(const struct ufo_layout *layout, float *params,
+                                    const char *path, const char *ignore);
+
 /* The search space stored in a supernet file's metadata. */
 ufo_status ufo_space_from_file(const char *path, struct ufo_space *space);
 
