@@ -1,1 +1,9 @@
-# src/ops: files of this layer
+# src/ops: forward and backward launchers of every operation, their double references, kernels
+libufo_la_SOURCES += src/ops/tensor.h src/ops/ops.h src/ops/ops.c src/ops/ref.h src/ops/ref.c
+UFO_EMBEDDED += cl/ops_embed.cl cl/ops_elementwise.cl cl/ops_norm.cl cl/ops_attention.cl \
+	cl/ops_gate.cl cl/ops_loss.cl cl/ops_optim.cl
+EXTRA_DIST += tests/ops_check.h
+
+check_PROGRAMS += tests/test_ops_ref
+TESTS += tests/test_ops_ref
+tests_test_ops_ref_LDADD = $(UFO_LIBS) -lm

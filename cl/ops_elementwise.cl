@@ -1,0 +1,83 @@
+/* Element-wise ops on [rows, cols] views (dim 0 = column, dim 1 = row) and column sums. */
+
+/* Column sums run as tiles of COL_TILE columns × COL_LANES lanes; each lane walks every
+ * COL_LANES-th row, then the lanes are added in a fixed tree: the same order on every run. */
+#define COL_TILE 16
+#define COL_LANES 16
+
+/* y += b per row, in place. */
+__kernel void bias_add(__global float *y, uint y_off, uint ld_y, __global const float *b,
+                       uint b_off, uint rows, uint cols) {
+    uint c = get_global_id(0), r = get_global_id(1);
+    if (c >= cols || r >= rows)
+        return;
+    y[y_off + (size_t)r * ld_y + c] += b[b_off + c];
+}
+
+/* out [cols] += Σ_r a[r, c]. Local size (COL_TILE, COL_LANES). */
+__kernel __attribute__((reqd_work_group_size(COL_TILE, COL_LANES, 1)))
+void column_sums(__global const float *a, uint a_off, uint ld_a, uint rows, uint cols,
+                 __global float *out, uint out_off) {
+    __local float part[COL_LANES][COL_TILE];
+    uint c = get_global_id(0), tc = get_local_id(0), lane = get_local_id(1);
+    float acc = 0.0f;
+    if (c < cols)
+        for (uint r = lane; r < rows; r += COL_LANES)
+            acc += a[a_off + (size_t)r * ld_a + c];
+    part[lane][tc] = acc;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint half = COL_LANES / 2; half > 0; half /= 2) {
+        if (lane < half)
+            part[lane][tc] += part[lane + half][tc];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lane == 0 && c < cols)
+        out[out_off + c] += part[0][tc];
+}
+
+/* y = x·Φ(x) with the exact normal CDF; y may be x. */
+__kernel void gelu_forward(__global const float *x, uint x_off, uint ld_x, uint rows, uint cols,
+                           __global float *y, uint y_off, uint ld_y) {
+    uint c = get_global_id(0), r = get_global_id(1);
+    if (c >= cols || r >= rows)
+        return;
+    float v = x[x_off + (size_t)r * ld_x + c];
+    y[y_off + (size_t)r * ld_y + c] = 0.5f * v * (1.0f + erf(v * M_SQRT1_2_F));
+}
+
+/* dx = dy·(Φ(x) + x·φ(x)); dx may be dy. */
+__kernel void gelu_backward(__global const float *x, uint x_off, uint ld_x,
+                            __global const float *dy, uint dy_off, uint ld_dy,
+                            uint rows, uint cols, __global float *dx, uint dx_off, uint ld_dx) {
+    uint c = get_global_id(0), r = get_global_id(1);
+    if (c >= cols || r >= rows)
+        return;
+    float v = x[x_off + (size_t)r * ld_x + c];
+    float cdf = 0.5f * (1.0f + erf(v * M_SQRT1_2_F));
+    float pdf = exp(-0.5f * v * v) * (M_2_SQRTPI_F * M_SQRT1_2_F * 0.5f);
+    dx[dx_off + (size_t)r * ld_dx + c] = dy[dy_off + (size_t)r * ld_dy + c] * (cdf + v * pdf);
+}
+
+/* x += f·y with f = mask[r / rows_per_sample]·keep_scale, or 1 without a mask. */
+__kernel void residual_add(__global float *x, uint x_off, uint ld_x,
+                           __global const float *y, uint y_off, uint ld_y,
+                           uint rows, uint cols, uint rows_per_sample, uint has_mask,
+                           __global const float *mask, uint mask_off, float keep_scale) {
+    uint c = get_global_id(0), r = get_global_id(1);
+    if (c >= cols || r >= rows)
+        return;
+    float f = has_mask ? mask[mask_off + r / rows_per_sample] * keep_scale : 1.0f;
+    x[x_off + (size_t)r * ld_x + c] += f * y[y_off + (size_t)r * ld_y + c];
+}
+
+/* dy = f·dx with f as in residual_add. */
+__kernel void residual_backward(__global const float *dx, uint dx_off, uint ld_dx,
+                                uint rows, uint cols, uint rows_per_sample, uint has_mask,
+                                __global const float *mask, uint mask_off, float keep_scale,
+                                __global float *dy, uint dy_off, uint ld_dy) {
+    uint c = get_global_id(0), r = get_global_id(1);
+    if (c >= cols || r >= rows)
+        return;
+    float f = has_mask ? mask[mask_off + r / rows_per_sample] * keep_scale : 1.0f;
+    dy[dy_off + (size_t)r * ld_dy + c] = f * dx[dx_off + (size_t)r * ld_dx + c];
+}
