@@ -102,10 +102,10 @@ void gate_dweights(__global const float *dout, uint dout_off, uint ld_dout,
     buf0[lid] = acc0;
     buf1[lid] = acc1;
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint half = ROW_WG / 2; half > 0; half /= 2) {
-        if (lid < half) {
-            buf0[lid] += buf0[lid + half];
-            buf1[lid] += buf1[lid + half];
+    for (uint step = ROW_WG / 2; step > 0; step /= 2) {
+        if (lid < step) {
+            buf0[lid] += buf0[lid + step];
+            buf1[lid] += buf1[lid + step];
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
