@@ -313,8 +313,14 @@ static void test_gates(void) {
     double logits[2] = {0.3, -0.2}, noise[2 * N] = {2.0, -1.0, -1.5, 1.0, 0.1, 0.2};
     double w[2 * N], soft[2 * N];
     double *a = rnd(rows * C, -1, 1), *b = rnd(rows * C, -1, 1), *out = check_alloc(rows * C);
-    struct dview dl = put_vec(logits, 2, 1), dn = put_vec(noise, 2 * N, 3);
-    struct dview dw = put_vec(NULL, 2 * N, 0), dsoft = put_vec(NULL, 2 * N, 2);
+    /* noise read from the middle block of a [N, 3 blocks, 2] array; weights with ld 4 */
+    double wide[N * 6];
+    for (size_t i = 0; i < N; i++)
+        for (size_t j = 0; j < 6; j++)
+            wide[i * 6 + j] = j / 2 == 1 ? noise[2 * i + j % 2] : 100.0 * (double)(j + 1);
+    struct dview dl = put_vec(logits, 2, 1), dn = put(wide, N, 6, 3, 6);
+    dn.m.offset += 2;
+    struct dview dw = put(NULL, N, 2, 0, 4), dsoft = put(NULL, N, 2, 2, 3);
     struct dview da = put(a, rows, C, 4, 79), db = put(b, rows, C, 0, 80);
     struct dview dout = put(NULL, rows, C, 1, 77);
     enum ops_gate_mode modes[] = {OPS_GATE_GUMBEL, OPS_GATE_SHARED, OPS_GATE_TASK, OPS_GATE_BOTH};
@@ -340,7 +346,7 @@ static void test_gates(void) {
     ref_gate_mix_backward(a, b, w, soft, g, N, RPS, C, 5.0, OPS_GATE_GUMBEL, ga, gb, gl);
     REQUIRE_OK(ops_gate_weights(dev, dl.m, dn.m, N, 5.0f, OPS_GATE_GUMBEL, dw.m, dsoft.m));
     struct dview dg = put(g, rows, C, 3, 75), dga = put(NULL, rows, C, 0, 76);
-    struct dview dgb = put(NULL, rows, C, 2, 78), ddw = put_vec(NULL, 2 * N, 1);
+    struct dview dgb = put(NULL, rows, C, 2, 78), ddw = put(NULL, N, 2, 1, 5);
     REQUIRE_OK(ops_gate_mix_backward(dev, da.m, db.m, dw.m, dsoft.m, dg.m, N, RPS, C, 5.0f,
                                      OPS_GATE_GUMBEL, dga.m, dgb.m, ddw.m, dgl.m));
     expect_view("gate backward dshared", dga, ga, TOL, TOL);

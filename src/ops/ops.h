@@ -149,7 +149,9 @@ ufo_status ops_residual_backward(ufo_device *dev, struct ufo_matrix dx, size_t r
 /* ---- FFN path gates ---- */
 
 /* weights, soft [samples, 2] from logits [2] (0 shared, 1 task), noise [samples, 2] (gumbel
- * draws, used in OPS_GATE_GUMBEL only; buf may be NULL otherwise) and tau. */
+ * draws, used in OPS_GATE_GUMBEL only; buf may be NULL otherwise) and tau. Every per-sample
+ * pair matrix here and below may have a leading dimension (ld 0 = 2, contiguous pairs), so
+ * noise can be read straight from a [B, depth, 2] array (offset 2·block, ld 2·depth). */
 ufo_status ops_gate_weights(ufo_device *dev, struct ufo_matrix logits, struct ufo_matrix noise,
                             size_t samples, float tau, enum ops_gate_mode mode,
                             struct ufo_matrix weights, struct ufo_matrix soft);
@@ -206,7 +208,10 @@ static inline size_t ops_triplet_work_floats(size_t n) {
     return n * n + 5 * n;
 }
 /* Batch-hard soft-margin triplet loss on feat [n, c], labels int [n]: loss [1] =
- * loss_weight · mean over anchors of log(1 + exp(d_ap - d_an)); dfeat [n, c] = (or +=). */
+ * loss_weight · mean over anchors of log(1 + exp(d_ap - d_an)), d = Euclidean distance with
+ * the squared distance floored at 1e-12, d_ap the largest to another sample of the anchor's
+ * label, d_an the smallest to another label (an anchor without either adds 0 but counts in the
+ * mean); dfeat [n, c] = (or +=). work: ops_triplet_work_floats(n) floats of scratch. */
 ufo_status ops_triplet(ufo_device *dev, struct ufo_matrix feat, struct ufo_matrix labels,
                        size_t n, size_t c, float loss_weight, struct ufo_matrix work,
                        struct ufo_matrix loss, struct ufo_matrix dfeat, int accumulate);
