@@ -176,6 +176,21 @@ static void test_layer_ops(void) {
     expect_view("layernorm backward dgamma", dggam, ggam, 1e-3, TOL);
     expect_view("layernorm backward dbeta", dgbet, gbet, 1e-3, TOL);
 
+    /* the same inputs give bit-identical parameter gradients on every run */
+    double *rep[2] = {check_alloc(C), check_alloc(C)};
+    for (int i = 0; i < 2; i++) {
+        struct dview zg = put_vec(NULL, C, 0), zb = put_vec(NULL, C, 0);
+        REQUIRE_OK(ops_layernorm_backward(dev, dx.m, dgam.m, dmean.m, drstd.m, dg.m, R, C, dgx.m,
+                                          1, zg.m, zb.m));
+        get("layernorm dgamma repeat", zg, rep[i]);
+        drop(zg);
+        drop(zb);
+    }
+    EXPECT(memcmp(rep[0], rep[1], C * sizeof *rep[0]) == 0, "layernorm dgamma differs between "
+           "two identical runs");
+    free(rep[0]);
+    free(rep[1]);
+
     /* bias add in place and its column sums */
     double *yb = check_alloc(R * C), *db = rnd(C, -1, 1);
     memcpy(yb, x, R * C * sizeof *yb);
@@ -405,34 +420,26 @@ static void test_heads(void) {
     REQUIRE_OK(ops_l2norm_backward(dev, dxn.m, dnr.m, dg.m, N, C, dgn.m, 1));
     expect_view("l2norm backward", dgn, gn, TOL, TOL);
 
-    /* the CosFace head chained as the model does it: normalise, GEMM, loss, back */
+    /* the whole CosFace head; dweight accumulates onto a start value */
     int labels[N] = {3, 0, 12, 3, 7, 1};
     double *cw = rnd(K * C, -1, 1), *gf = check_alloc(N * C), *gw = rnd(K * C, -1, 1);
-    struct dview dgw = put(gw, K, C, 3, 77); /* dweight accumulates onto this start */
+    struct dview dgw = put(gw, K, C, 3, 77);
     double loss = ref_cosface(x, cw, labels, N, K, C, 30.0, 0.35, 0.5, gf, gw);
     cl_mem dlab;
     REQUIRE_OK(device_alloc(dev, sizeof labels + 8, "labels", &dlab));
     REQUIRE_OK(device_write(dev, dlab, 8, sizeof labels, labels));
     struct ufo_matrix mlab = {dlab, 2, 0};
-    struct dview dcw = put(cw, K, C, 4, 81), dwn = put(NULL, K, C, 0, 75);
-    struct dview dwnr = put_vec(NULL, K, 0), dcos = put(NULL, N, K, 2, 15);
-    struct dview drow = put_vec(NULL, N, 1), dloss = put_vec(NULL, 1, 2);
-    struct dview dgf = put(NULL, N, C, 1, 78), dgwn = put(NULL, K, C, 0, 75);
-    struct dview dgfn = put(NULL, N, C, 0, 75);
-    REQUIRE_OK(ops_l2norm_forward(dev, dcw.m, K, C, dwn.m, dwnr.m));
-    REQUIRE_OK(ufo_gemm(dev, UFO_NO_TRANS, UFO_TRANS, N, K, C, 1.0f, dxn.m, dwn.m, 0.0f,
-                        dcos.m));
-    REQUIRE_OK(ops_cosface_loss(dev, dcos.m, mlab, N, K, 30.0f, 0.35f, 0.5f, drow.m, dloss.m,
-                                dcos.m));
-    REQUIRE_OK(ufo_gemm(dev, UFO_NO_TRANS, UFO_NO_TRANS, N, C, K, 1.0f, dcos.m, dwn.m, 0.0f,
-                        dgfn.m));
-    REQUIRE_OK(ufo_gemm(dev, UFO_TRANS, UFO_NO_TRANS, K, C, N, 1.0f, dcos.m, dxn.m, 0.0f,
-                        dgwn.m));
-    REQUIRE_OK(ops_l2norm_backward(dev, dxn.m, dnr.m, dgfn.m, N, C, dgf.m, 0));
-    REQUIRE_OK(ops_l2norm_backward(dev, dwn.m, dwnr.m, dgwn.m, K, C, dgw.m, 1));
+    struct dview dcw = put(cw, K, C, 4, 81), dgf = put(NULL, N, C, 1, 78);
+    struct dview dwork = put_vec(NULL, ops_cosface_work_floats(N, K, C), 5);
+    struct dview dloss = put_vec(NULL, 1, 2);
+    REQUIRE_OK(ops_cosface(dev, dx.m, dcw.m, mlab, N, K, C, 30.0f, 0.35f, 0.5f, dwork.m,
+                           dloss.m, dgf.m, 0, dgw.m));
     expect_view("cosface loss", dloss, &loss, 1e-4, 1e-4);
     expect_view("cosface dfeat", dgf, gf, 1e-4, 1e-3);
     expect_view("cosface dweight", dgw, gw, 1e-4, 1e-3);
+    struct dview dcos = {{dwork.m.buf, dwork.m.offset, K}, N, K, dwork.floats};
+    struct dview drow = {{dwork.m.buf, dwork.m.offset + 2 * N * K + 2 * N * C + N + 2 * K * C
+                          + K, 0}, 1, N, dwork.floats};
 
     /* a label out of range poisons the loss instead of reading out of bounds */
     int bad = K;
@@ -453,18 +460,17 @@ static void test_heads(void) {
     REQUIRE_OK(device_alloc(dev, sizeof plab, "labels", &dplab));
     REQUIRE_OK(device_write(dev, dplab, 0, sizeof plab, plab));
     struct dview dpf = put(pf, PN, C, 2, 79), dpg = put(pg, PN, C, 1, 80);
-    struct dview dwork = put_vec(NULL, ops_triplet_work_floats(PN), 3);
+    struct dview dtwork = put_vec(NULL, ops_triplet_work_floats(PN), 3);
     struct dview dtl = put_vec(NULL, 1, 0);
     double tloss = ref_triplet(pf, plab, PN, C, 1.5, pg);
     struct ufo_matrix mplab = {dplab, 0, 0};
-    REQUIRE_OK(ops_triplet(dev, dpf.m, mplab, PN, C, 1.5f, dwork.m, dtl.m, dpg.m, 1));
+    REQUIRE_OK(ops_triplet(dev, dpf.m, mplab, PN, C, 1.5f, dtwork.m, dtl.m, dpg.m, 1));
     expect_view("triplet loss", dtl, &tloss, 1e-5, 1e-4);
     expect_view("triplet dfeat", dpg, pg, 1e-5, 1e-3);
     clReleaseMemObject(dplab);
 
     struct dview all[] = {dx, dgam, dbet, drm, drv, dy, dmean, drstd, dg, dgx, dggam, dxn, dnr,
-                          dgn, dcw, dwn, dwnr, dcos, drow, dloss, dgf, dgwn, dgw, dgfn, dpf, dpg,
-                          dwork, dtl};
+                          dgn, dcw, dwork, dloss, dgf, dgw, dpf, dpg, dtwork, dtl};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         drop(all[i]);
     double *host[] = {x, gamma, beta, rm, rv, y, mean, rstd, g, gx, ggam, ggam_want, gx_want,

@@ -862,6 +862,44 @@ ufo_status ops_cosface_loss(ufo_device *dev, struct ufo_matrix cos, struct ufo_m
     return ops_run(dev, &call, 1, &one, NULL);
 }
 
+/* Carve `floats` floats off the front of a scratch view; `ld` as given. */
+static struct ufo_matrix ops_carve(struct ufo_matrix *work, size_t floats, size_t ld) {
+    struct ufo_matrix m = {work->buf, work->offset, ld};
+    work->offset += floats;
+    return m;
+}
+
+ufo_status ops_cosface(ufo_device *dev, struct ufo_matrix feat, struct ufo_matrix weight,
+                       struct ufo_matrix labels, size_t n, size_t k, size_t c, float s, float m,
+                       float loss_weight, struct ufo_matrix work, struct ufo_matrix loss,
+                       struct ufo_matrix dfeat, int accumulate, struct ufo_matrix dweight) {
+    OPS_TRY(ops_check_ld("ops_cosface", "feat", feat, c));
+    OPS_TRY(ops_check_ld("ops_cosface", "weight", weight, c));
+    OPS_TRY(ops_check_ld("ops_cosface", "dfeat", dfeat, c));
+    OPS_TRY(ops_check_ld("ops_cosface", "dweight", dweight, c));
+    OPS_TRY(ops_check_buf("ops_cosface", "work", work));
+    if (n == 0 || k == 0 || c == 0)
+        return ufo_fail(UFO_ERR_INVALID, "ops_cosface: %zu samples, %zu classes, width %zu", n,
+                        k, c);
+    struct ufo_matrix cos = ops_carve(&work, n * k, k), dcos = ops_carve(&work, n * k, k);
+    struct ufo_matrix fn = ops_carve(&work, n * c, c), fnorm = ops_carve(&work, n, 0);
+    struct ufo_matrix wn = ops_carve(&work, k * c, c), wnorm = ops_carve(&work, k, 0);
+    struct ufo_matrix dfn = ops_carve(&work, n * c, c), dwn = ops_carve(&work, k * c, c);
+    struct ufo_matrix row_loss = ops_carve(&work, n, 0);
+
+    /* cos = normalised features · normalised class weights^T, then the loss */
+    OPS_TRY(ops_l2norm_forward(dev, feat, n, c, fn, fnorm));
+    OPS_TRY(ops_l2norm_forward(dev, weight, k, c, wn, wnorm));
+    OPS_TRY(ufo_gemm(dev, UFO_NO_TRANS, UFO_TRANS, n, k, c, 1.0f, fn, wn, 0.0f, cos));
+    OPS_TRY(ops_cosface_loss(dev, cos, labels, n, k, s, m, loss_weight, row_loss, loss, dcos));
+
+    /* back through the product and both normalisations */
+    OPS_TRY(ufo_gemm(dev, UFO_NO_TRANS, UFO_NO_TRANS, n, c, k, 1.0f, dcos, wn, 0.0f, dfn));
+    OPS_TRY(ufo_gemm(dev, UFO_TRANS, UFO_NO_TRANS, k, c, n, 1.0f, dcos, fn, 0.0f, dwn));
+    OPS_TRY(ops_l2norm_backward(dev, fn, fnorm, dfn, n, c, dfeat, accumulate));
+    return ops_l2norm_backward(dev, wn, wnorm, dwn, k, c, dweight, 1);
+}
+
 ufo_status ops_triplet(ufo_device *dev, struct ufo_matrix feat, struct ufo_matrix labels,
                        size_t n, size_t c, float loss_weight, struct ufo_matrix work,
                        struct ufo_matrix loss, struct ufo_matrix dfeat, int accumulate) {

@@ -203,6 +203,20 @@ ufo_status ops_cosface_loss(ufo_device *dev, struct ufo_matrix cos, struct ufo_m
                             struct ufo_matrix row_loss, struct ufo_matrix loss,
                             struct ufo_matrix dcos);
 
+/* Floats of scratch ops_cosface needs for n samples, k classes, width c. */
+static inline size_t ops_cosface_work_floats(size_t n, size_t k, size_t c) {
+    return 2 * (n * c + k * c + n * k) + 2 * n + k;
+}
+/* The whole CosFace head on feat [n, c] (the BN-neck output) and class weights weight [k, c]:
+ * normalise both, cos = product, ops_cosface_loss, and back through the product and both
+ * normalisations. loss [1] = loss_weight · mean cross-entropy; dfeat [n, c] = (or +=);
+ * dweight [k, c] +=. work: ops_cosface_work_floats(n, k, c) floats; after the call it starts
+ * with the cosines [n, k] (the logits are s · (cos - m · onehot)). */
+ufo_status ops_cosface(ufo_device *dev, struct ufo_matrix feat, struct ufo_matrix weight,
+                       struct ufo_matrix labels, size_t n, size_t k, size_t c, float s, float m,
+                       float loss_weight, struct ufo_matrix work, struct ufo_matrix loss,
+                       struct ufo_matrix dfeat, int accumulate, struct ufo_matrix dweight);
+
 /* Floats of scratch ops_triplet needs for n samples. */
 static inline size_t ops_triplet_work_floats(size_t n) {
     return n * n + 5 * n;
