@@ -71,9 +71,9 @@ static float group_reduce(__local float *buf, float v, int take_max) {
     uint lid = get_local_id(0);
     buf[lid] = v;
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint half = ROW_WG / 2; half > 0; half /= 2) {
-        if (lid < half)
-            buf[lid] = take_max ? fmax(buf[lid], buf[lid + half]) : buf[lid] + buf[lid + half];
+    for (uint step = ROW_WG / 2; step > 0; step /= 2) {
+        if (lid < step)
+            buf[lid] = take_max ? fmax(buf[lid], buf[lid + step]) : buf[lid] + buf[lid + step];
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     float s = buf[0];

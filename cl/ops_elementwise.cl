@@ -26,9 +26,9 @@ void column_sums(__global const float *a, uint a_off, uint ld_a, uint rows, uint
             acc += a[a_off + (size_t)r * ld_a + c];
     part[lane][tc] = acc;
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint half = COL_LANES / 2; half > 0; half /= 2) {
-        if (lane < half)
-            part[lane][tc] += part[lane + half][tc];
+    for (uint step = COL_LANES / 2; step > 0; step /= 2) {
+        if (lane < step)
+            part[lane][tc] += part[lane + step][tc];
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     if (lane == 0 && c < cols)

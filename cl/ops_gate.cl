@@ -7,18 +7,20 @@
 #define GATE_TASK 2
 #define GATE_BOTH 3
 
-/* weights, soft [samples, 2] from logits [2] and noise [samples, 2]; one item per sample. */
+/* weights, soft [samples, 2] from logits [2] and noise [samples, 2]; one item per sample.
+ * The per-sample pairs are rows of a matrix with leading dimension ld_*. */
 __kernel void gate_weights(__global const float *logits, uint logits_off,
-                           __global const float *noise, uint noise_off, uint samples, float tau,
-                           uint mode, __global float *weights, uint weights_off,
-                           __global float *soft, uint soft_off) {
+                           __global const float *noise, uint noise_off, uint ld_noise,
+                           uint samples, float tau, uint mode,
+                           __global float *weights, uint weights_off, uint ld_weights,
+                           __global float *soft, uint soft_off, uint ld_soft) {
     uint i = get_global_id(0);
     if (i >= samples)
         return;
     float y0 = logits[logits_off], y1 = logits[logits_off + 1];
     if (mode == GATE_GUMBEL) {
-        y0 += noise[noise_off + 2 * i];
-        y1 += noise[noise_off + 2 * i + 1];
+        y0 += noise[noise_off + i * ld_noise];
+        y1 += noise[noise_off + i * ld_noise + 1];
     }
     y0 /= tau;
     y1 /= tau;
@@ -35,17 +37,17 @@ __kernel void gate_weights(__global const float *logits, uint logits_off,
         w0 = 0.0f;
         w1 = 1.0f;
     }
-    weights[weights_off + 2 * i] = w0;
-    weights[weights_off + 2 * i + 1] = w1;
-    soft[soft_off + 2 * i] = s0;
-    soft[soft_off + 2 * i + 1] = s1;
+    weights[weights_off + i * ld_weights] = w0;
+    weights[weights_off + i * ld_weights + 1] = w1;
+    soft[soft_off + i * ld_soft] = s0;
+    soft[soft_off + i * ld_soft + 1] = s1;
 }
 
 /* out = w0·shared + w1·task per sample; a missing path (has_* = 0) counts as zero. */
 __kernel void gate_mix_forward(__global const float *shared, uint shared_off, uint ld_shared,
                                uint has_shared, __global const float *task, uint task_off,
                                uint ld_task, uint has_task, __global const float *weights,
-                               uint weights_off, uint rows, uint rows_per_sample, uint cols,
+                               uint weights_off, uint ld_weights, uint rows, uint rows_per_sample, uint cols,
                                __global float *out, uint out_off, uint ld_out) {
     uint c = get_global_id(0), r = get_global_id(1);
     if (c >= cols || r >= rows)
@@ -53,16 +55,16 @@ __kernel void gate_mix_forward(__global const float *shared, uint shared_off, ui
     uint i = r / rows_per_sample;
     float v = 0.0f;
     if (has_shared)
-        v += weights[weights_off + 2 * i] * shared[shared_off + (size_t)r * ld_shared + c];
+        v += weights[weights_off + i * ld_weights] * shared[shared_off + (size_t)r * ld_shared + c];
     if (has_task)
-        v += weights[weights_off + 2 * i + 1] * task[task_off + (size_t)r * ld_task + c];
+        v += weights[weights_off + i * ld_weights + 1] * task[task_off + (size_t)r * ld_task + c];
     out[out_off + (size_t)r * ld_out + c] = v;
 }
 
 /* dshared = w0·dout, dtask = w1·dout (each only when wanted). */
 __kernel void gate_mix_backward_paths(__global const float *dout, uint dout_off, uint ld_dout,
                                       __global const float *weights, uint weights_off,
-                                      uint rows, uint rows_per_sample, uint cols,
+                                      uint ld_weights, uint rows, uint rows_per_sample, uint cols,
                                       __global float *dshared, uint dshared_off,
                                       uint ld_dshared, uint want_shared,
                                       __global float *dtask, uint dtask_off, uint ld_dtask,
@@ -73,9 +75,9 @@ __kernel void gate_mix_backward_paths(__global const float *dout, uint dout_off,
     uint i = r / rows_per_sample;
     float g = dout[dout_off + (size_t)r * ld_dout + c];
     if (want_shared)
-        dshared[dshared_off + (size_t)r * ld_dshared + c] = weights[weights_off + 2 * i] * g;
+        dshared[dshared_off + (size_t)r * ld_dshared + c] = weights[weights_off + i * ld_weights] * g;
     if (want_task)
-        dtask[dtask_off + (size_t)r * ld_dtask + c] = weights[weights_off + 2 * i + 1] * g;
+        dtask[dtask_off + (size_t)r * ld_dtask + c] = weights[weights_off + i * ld_weights + 1] * g;
 }
 
 /* dweights [samples, 2]: Σ over a sample's rows of dout·shared and dout·task. One group per
@@ -85,7 +87,7 @@ void gate_dweights(__global const float *dout, uint dout_off, uint ld_dout,
                    __global const float *shared, uint shared_off, uint ld_shared,
                    uint has_shared, __global const float *task, uint task_off, uint ld_task,
                    uint has_task, uint rows_per_sample, uint cols,
-                   __global float *dweights, uint dweights_off) {
+                   __global float *dweights, uint dweights_off, uint ld_dweights) {
     __local float buf0[ROW_WG];
     __local float buf1[ROW_WG];
     uint lid = get_local_id(0), i = get_group_id(0);
@@ -102,30 +104,32 @@ void gate_dweights(__global const float *dout, uint dout_off, uint ld_dout,
     buf0[lid] = acc0;
     buf1[lid] = acc1;
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint half = ROW_WG / 2; half > 0; half /= 2) {
-        if (lid < half) {
-            buf0[lid] += buf0[lid + half];
-            buf1[lid] += buf1[lid + half];
+    for (uint step = ROW_WG / 2; step > 0; step /= 2) {
+        if (lid < step) {
+            buf0[lid] += buf0[lid + step];
+            buf1[lid] += buf1[lid + step];
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     if (lid == 0) {
-        dweights[dweights_off + 2 * i] = buf0[0];
-        dweights[dweights_off + 2 * i + 1] = buf1[0];
+        dweights[dweights_off + i * ld_dweights] = buf0[0];
+        dweights[dweights_off + i * ld_dweights + 1] = buf1[0];
     }
 }
 
 /* dlogits [2] += Σ_i soft_i ⊙ (dw_i - soft_i·dw_i) / tau: the straight-through gradient. One
  * item walks the samples in order. */
-__kernel void gate_dlogits(__global const float *soft, uint soft_off,
-                           __global const float *dweights, uint dweights_off, uint samples,
+__kernel void gate_dlogits(__global const float *soft, uint soft_off, uint ld_soft,
+                           __global const float *dweights, uint dweights_off, uint ld_dweights,
+                           uint samples,
                            float tau, __global float *dlogits, uint dlogits_off) {
     if (get_global_id(0) != 0)
         return;
     float acc0 = 0.0f, acc1 = 0.0f;
     for (uint i = 0; i < samples; i++) {
-        float s0 = soft[soft_off + 2 * i], s1 = soft[soft_off + 2 * i + 1];
-        float g0 = dweights[dweights_off + 2 * i], g1 = dweights[dweights_off + 2 * i + 1];
+        float s0 = soft[soft_off + i * ld_soft], s1 = soft[soft_off + i * ld_soft + 1];
+        float g0 = dweights[dweights_off + i * ld_dweights];
+        float g1 = dweights[dweights_off + i * ld_dweights + 1];
         float dot = s0 * g0 + s1 * g1;
         acc0 += s0 * (g0 - dot);
         acc1 += s1 * (g1 - dot);

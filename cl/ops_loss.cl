@@ -9,9 +9,9 @@ static float group_reduce(__local float *buf, float v, int take_max) {
     uint lid = get_local_id(0);
     buf[lid] = v;
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint half = ROW_WG / 2; half > 0; half /= 2) {
-        if (lid < half)
-            buf[lid] = take_max ? fmax(buf[lid], buf[lid + half]) : buf[lid] + buf[lid + half];
+    for (uint step = ROW_WG / 2; step > 0; step /= 2) {
+        if (lid < step)
+            buf[lid] = take_max ? fmax(buf[lid], buf[lid + step]) : buf[lid] + buf[lid + step];
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     float s = buf[0];
@@ -86,9 +86,9 @@ __kernel void triplet_distances(__global const float *feat, uint feat_off, uint 
     dist[dist_off + (size_t)i * n + j] = sqrt(fmax(acc, DIST_FLOOR));
 }
 
-/* Per anchor: hardest positive (largest distance, itself included) and hardest negative
- * (smallest), first index on ties; the loss log(1 + exp(d_ap - d_an)) and its gradient weight
- * loss_weight·sigmoid(d_ap - d_an) / n (0 when there is no negative). */
+/* Per anchor: hardest positive (largest distance to another sample of its label) and hardest
+ * negative (smallest), first index on ties; the loss log(1 + exp(d_ap - d_an)) and its gradient
+ * weight loss_weight·sigmoid(d_ap - d_an) / n (both 0 without a positive or a negative). */
 __kernel void triplet_anchors(__global const float *dist, uint dist_off,
                               __global const int *labels, uint labels_off, uint n,
                               float loss_weight, __global float *info, uint info_off) {
@@ -96,12 +96,12 @@ __kernel void triplet_anchors(__global const float *dist, uint dist_off,
     if (a >= n)
         return;
     int la = labels[labels_off + a];
-    uint pos = a, neg = n;
+    uint pos = n, neg = n;
     float d_ap = -1.0f, d_an = INFINITY;
     for (uint j = 0; j < n; j++) {
         float d = dist[dist_off + (size_t)a * n + j];
         if (labels[labels_off + j] == la) {
-            if (d > d_ap) {
+            if (j != a && d > d_ap) {
                 d_ap = d;
                 pos = j;
             }
@@ -111,9 +111,9 @@ __kernel void triplet_anchors(__global const float *dist, uint dist_off,
         }
     }
     __global float *out = info + info_off + (size_t)a * TRIPLET_INFO;
-    out[0] = (float)pos;
+    out[0] = (float)(pos == n ? a : pos);
     out[1] = (float)(neg == n ? a : neg);
-    if (neg == n) {
+    if (pos == n || neg == n) {
         out[2] = 0.0f;
         out[3] = 0.0f;
         return;

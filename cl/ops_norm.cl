@@ -10,9 +10,9 @@ static float group_sum(__local float *buf, float v) {
     uint lid = get_local_id(0);
     buf[lid] = v;
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint half = ROW_WG / 2; half > 0; half /= 2) {
-        if (lid < half)
-            buf[lid] += buf[lid + half];
+    for (uint step = ROW_WG / 2; step > 0; step /= 2) {
+        if (lid < step)
+            buf[lid] += buf[lid + step];
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     float s = buf[0];
@@ -101,10 +101,10 @@ void layernorm_backward_params(__global const float *x, uint x_off, uint ld_x,
     part_g[lane][tc] = acc_g;
     part_b[lane][tc] = acc_b;
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint half = COL_LANES / 2; half > 0; half /= 2) {
-        if (lane < half) {
-            part_g[lane][tc] += part_g[lane + half][tc];
-            part_b[lane][tc] += part_b[lane + half][tc];
+    for (uint step = COL_LANES / 2; step > 0; step /= 2) {
+        if (lane < step) {
+            part_g[lane][tc] += part_g[lane + step][tc];
+            part_b[lane][tc] += part_b[lane + step][tc];
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }

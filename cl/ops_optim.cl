@@ -18,9 +18,9 @@ void reduce_partial(__global const float *x, uint x_off, uint n, uint mode,
     }
     buf[lid] = acc;
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint half = REDUCE_WG / 2; half > 0; half /= 2) {
-        if (lid < half)
-            buf[lid] += buf[lid + half];
+    for (uint step = REDUCE_WG / 2; step > 0; step /= 2) {
+        if (lid < step)
+            buf[lid] += buf[lid + step];
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     if (lid == 0)
@@ -34,9 +34,9 @@ void reduce_finish(__global float *out, uint out_off) {
     uint lid = get_local_id(0);
     buf[lid] = out[out_off + 1 + lid];
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint half = REDUCE_GROUPS / 2; half > 0; half /= 2) {
-        if (lid < half)
-            buf[lid] += buf[lid + half];
+    for (uint step = REDUCE_GROUPS / 2; step > 0; step /= 2) {
+        if (lid < step)
+            buf[lid] += buf[lid + step];
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     if (lid == 0)

@@ -112,6 +112,16 @@ static ufo_status ops_check_buf(const char *op, const char *what, struct ufo_mat
     return UFO_OK;
 }
 
+/* A per-sample pair matrix [samples, 2]: ld 0 means contiguous pairs. */
+static ufo_status ops_pairs(const char *op, const char *what, struct ufo_matrix *m) {
+    if (m->ld == 0)
+        m->ld = 2;
+    if (m->ld < 2)
+        return ufo_fail(UFO_ERR_INVALID, "%s: %s leading dimension %zu is below 2", op, what,
+                        m->ld);
+    return UFO_OK;
+}
+
 #define OPS_TRY(expr)                                                                         \
     do {                                                                                      \
         ufo_status ops_try_status = (expr);                                                   \
@@ -600,6 +610,9 @@ ufo_status ops_gate_weights(ufo_device *dev, struct ufo_matrix logits, struct uf
     OPS_TRY(ops_check_buf("ops_gate_weights", "soft", soft));
     if (mode == OPS_GATE_GUMBEL)
         OPS_TRY(ops_check_buf("ops_gate_weights", "noise", noise));
+    OPS_TRY(ops_pairs("ops_gate_weights", "noise", &noise));
+    OPS_TRY(ops_pairs("ops_gate_weights", "weights", &weights));
+    OPS_TRY(ops_pairs("ops_gate_weights", "soft", &soft));
     if (!(tau > 0.0f))
         return ufo_fail(UFO_ERR_INVALID, "ops_gate_weights: temperature %g is not positive",
                         (double)tau);
@@ -608,12 +621,12 @@ ufo_status ops_gate_weights(ufo_device *dev, struct ufo_matrix logits, struct uf
     struct ops_call call;
     OPS_TRY(ops_begin(dev, "ops_gate.cl", "gate_weights", &call));
     ops_arg_vec(&call, logits);
-    ops_arg_vec(&call, noise);
+    ops_arg_mat(&call, noise);
     ops_arg_uint(&call, samples);
     ops_arg_float(&call, tau);
     ops_arg_uint(&call, (size_t)mode);
-    ops_arg_vec(&call, weights);
-    ops_arg_vec(&call, soft);
+    ops_arg_mat(&call, weights);
+    ops_arg_mat(&call, soft);
     return ops_run(dev, &call, 1, &samples, NULL);
 }
 
@@ -625,6 +638,7 @@ ufo_status ops_gate_mix_forward(ufo_device *dev, struct ufo_matrix shared, struc
     if (task.buf)
         OPS_TRY(ops_check_ld("ops_gate_mix_forward", "task", task, cols));
     OPS_TRY(ops_check_buf("ops_gate_mix_forward", "weights", weights));
+    OPS_TRY(ops_pairs("ops_gate_mix_forward", "weights", &weights));
     OPS_TRY(ops_check_ld("ops_gate_mix_forward", "out", out, cols));
     if (samples == 0 || rows_per_sample == 0 || cols == 0)
         return UFO_OK;
@@ -634,7 +648,7 @@ ufo_status ops_gate_mix_forward(ufo_device *dev, struct ufo_matrix shared, struc
     ops_arg_uint(&call, shared.buf != NULL);
     ops_arg_mat(&call, task);
     ops_arg_uint(&call, task.buf != NULL);
-    ops_arg_vec(&call, weights);
+    ops_arg_mat(&call, weights);
     ops_arg_uint(&call, samples * rows_per_sample);
     ops_arg_uint(&call, rows_per_sample);
     ops_arg_uint(&call, cols);
@@ -652,6 +666,9 @@ ufo_status ops_gate_mix_backward(ufo_device *dev, struct ufo_matrix shared,
     int want_logits = mode == OPS_GATE_GUMBEL || mode == OPS_GATE_BOTH;
     OPS_TRY(ops_check_ld("ops_gate_mix_backward", "dout", dout, cols));
     OPS_TRY(ops_check_buf("ops_gate_mix_backward", "weights", weights));
+    OPS_TRY(ops_pairs("ops_gate_mix_backward", "weights", &weights));
+    OPS_TRY(ops_pairs("ops_gate_mix_backward", "soft", &soft));
+    OPS_TRY(ops_pairs("ops_gate_mix_backward", "dweights", &dweights));
     if (dshared.buf)
         OPS_TRY(ops_check_ld("ops_gate_mix_backward", "dshared", dshared, cols));
     if (dtask.buf)
@@ -674,7 +691,7 @@ ufo_status ops_gate_mix_backward(ufo_device *dev, struct ufo_matrix shared,
     if (dshared.buf || dtask.buf) {
         OPS_TRY(ops_begin(dev, "ops_gate.cl", "gate_mix_backward_paths", &call));
         ops_arg_mat(&call, dout);
-        ops_arg_vec(&call, weights);
+        ops_arg_mat(&call, weights);
         ops_arg_uint(&call, samples * rows_per_sample);
         ops_arg_uint(&call, rows_per_sample);
         ops_arg_uint(&call, cols);
@@ -696,11 +713,11 @@ ufo_status ops_gate_mix_backward(ufo_device *dev, struct ufo_matrix shared,
     ops_arg_uint(&call, 1);
     ops_arg_uint(&call, rows_per_sample);
     ops_arg_uint(&call, cols);
-    ops_arg_vec(&call, dweights);
+    ops_arg_mat(&call, dweights);
     OPS_TRY(ops_run_rows(dev, &call, samples));
     OPS_TRY(ops_begin(dev, "ops_gate.cl", "gate_dlogits", &call));
-    ops_arg_vec(&call, soft);
-    ops_arg_vec(&call, dweights);
+    ops_arg_mat(&call, soft);
+    ops_arg_mat(&call, dweights);
     ops_arg_uint(&call, samples);
     ops_arg_float(&call, tau);
     ops_arg_vec(&call, dlogits);
@@ -843,6 +860,44 @@ ufo_status ops_cosface_loss(ufo_device *dev, struct ufo_matrix cos, struct ufo_m
     ops_arg_vec(&call, loss);
     size_t one = 1;
     return ops_run(dev, &call, 1, &one, NULL);
+}
+
+/* Carve `floats` floats off the front of a scratch view; `ld` as given. */
+static struct ufo_matrix ops_carve(struct ufo_matrix *work, size_t floats, size_t ld) {
+    struct ufo_matrix m = {work->buf, work->offset, ld};
+    work->offset += floats;
+    return m;
+}
+
+ufo_status ops_cosface(ufo_device *dev, struct ufo_matrix feat, struct ufo_matrix weight,
+                       struct ufo_matrix labels, size_t n, size_t k, size_t c, float s, float m,
+                       float loss_weight, struct ufo_matrix work, struct ufo_matrix loss,
+                       struct ufo_matrix dfeat, int accumulate, struct ufo_matrix dweight) {
+    OPS_TRY(ops_check_ld("ops_cosface", "feat", feat, c));
+    OPS_TRY(ops_check_ld("ops_cosface", "weight", weight, c));
+    OPS_TRY(ops_check_ld("ops_cosface", "dfeat", dfeat, c));
+    OPS_TRY(ops_check_ld("ops_cosface", "dweight", dweight, c));
+    OPS_TRY(ops_check_buf("ops_cosface", "work", work));
+    if (n == 0 || k == 0 || c == 0)
+        return ufo_fail(UFO_ERR_INVALID, "ops_cosface: %zu samples, %zu classes, width %zu", n,
+                        k, c);
+    struct ufo_matrix cos = ops_carve(&work, n * k, k), dcos = ops_carve(&work, n * k, k);
+    struct ufo_matrix fn = ops_carve(&work, n * c, c), fnorm = ops_carve(&work, n, 0);
+    struct ufo_matrix wn = ops_carve(&work, k * c, c), wnorm = ops_carve(&work, k, 0);
+    struct ufo_matrix dfn = ops_carve(&work, n * c, c), dwn = ops_carve(&work, k * c, c);
+    struct ufo_matrix row_loss = ops_carve(&work, n, 0);
+
+    /* cos = normalised features · normalised class weights^T, then the loss */
+    OPS_TRY(ops_l2norm_forward(dev, feat, n, c, fn, fnorm));
+    OPS_TRY(ops_l2norm_forward(dev, weight, k, c, wn, wnorm));
+    OPS_TRY(ufo_gemm(dev, UFO_NO_TRANS, UFO_TRANS, n, k, c, 1.0f, fn, wn, 0.0f, cos));
+    OPS_TRY(ops_cosface_loss(dev, cos, labels, n, k, s, m, loss_weight, row_loss, loss, dcos));
+
+    /* back through the product and both normalisations */
+    OPS_TRY(ufo_gemm(dev, UFO_NO_TRANS, UFO_NO_TRANS, n, c, k, 1.0f, dcos, wn, 0.0f, dfn));
+    OPS_TRY(ufo_gemm(dev, UFO_TRANS, UFO_NO_TRANS, k, c, n, 1.0f, dcos, fn, 0.0f, dwn));
+    OPS_TRY(ops_l2norm_backward(dev, fn, fnorm, dfn, n, c, dfeat, accumulate));
+    return ops_l2norm_backward(dev, wn, wnorm, dwn, k, c, dweight, 1);
 }
 
 ufo_status ops_triplet(ufo_device *dev, struct ufo_matrix feat, struct ufo_matrix labels,

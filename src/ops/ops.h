@@ -149,7 +149,9 @@ ufo_status ops_residual_backward(ufo_device *dev, struct ufo_matrix dx, size_t r
 /* ---- FFN path gates ---- */
 
 /* weights, soft [samples, 2] from logits [2] (0 shared, 1 task), noise [samples, 2] (gumbel
- * draws, used in OPS_GATE_GUMBEL only; buf may be NULL otherwise) and tau. */
+ * draws, used in OPS_GATE_GUMBEL only; buf may be NULL otherwise) and tau. Every per-sample
+ * pair matrix here and below may have a leading dimension (ld 0 = 2, contiguous pairs), so
+ * noise can be read straight from a [B, depth, 2] array (offset 2·block, ld 2·depth). */
 ufo_status ops_gate_weights(ufo_device *dev, struct ufo_matrix logits, struct ufo_matrix noise,
                             size_t samples, float tau, enum ops_gate_mode mode,
                             struct ufo_matrix weights, struct ufo_matrix soft);
@@ -201,12 +203,29 @@ ufo_status ops_cosface_loss(ufo_device *dev, struct ufo_matrix cos, struct ufo_m
                             struct ufo_matrix row_loss, struct ufo_matrix loss,
                             struct ufo_matrix dcos);
 
+/* Floats of scratch ops_cosface needs for n samples, k classes, width c. */
+static inline size_t ops_cosface_work_floats(size_t n, size_t k, size_t c) {
+    return 2 * (n * c + k * c + n * k) + 2 * n + k;
+}
+/* The whole CosFace head on feat [n, c] (the BN-neck output) and class weights weight [k, c]:
+ * normalise both, cos = product, ops_cosface_loss, and back through the product and both
+ * normalisations. loss [1] = loss_weight · mean cross-entropy; dfeat [n, c] = (or +=);
+ * dweight [k, c] +=. work: ops_cosface_work_floats(n, k, c) floats; after the call it starts
+ * with the cosines [n, k] (the logits are s · (cos - m · onehot)). */
+ufo_status ops_cosface(ufo_device *dev, struct ufo_matrix feat, struct ufo_matrix weight,
+                       struct ufo_matrix labels, size_t n, size_t k, size_t c, float s, float m,
+                       float loss_weight, struct ufo_matrix work, struct ufo_matrix loss,
+                       struct ufo_matrix dfeat, int accumulate, struct ufo_matrix dweight);
+
 /* Floats of scratch ops_triplet needs for n samples. */
 static inline size_t ops_triplet_work_floats(size_t n) {
     return n * n + 5 * n;
 }
 /* Batch-hard soft-margin triplet loss on feat [n, c], labels int [n]: loss [1] =
- * loss_weight · mean over anchors of log(1 + exp(d_ap - d_an)); dfeat [n, c] = (or +=). */
+ * loss_weight · mean over anchors of log(1 + exp(d_ap - d_an)), d = Euclidean distance with
+ * the squared distance floored at 1e-12, d_ap the largest to another sample of the anchor's
+ * label, d_an the smallest to another label (an anchor without either adds 0 but counts in the
+ * mean); dfeat [n, c] = (or +=). work: ops_triplet_work_floats(n) floats of scratch. */
 ufo_status ops_triplet(ufo_device *dev, struct ufo_matrix feat, struct ufo_matrix labels,
                        size_t n, size_t c, float loss_weight, struct ufo_matrix work,
                        struct ufo_matrix loss, struct ufo_matrix dfeat, int accumulate);

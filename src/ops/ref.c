@@ -526,14 +526,14 @@ double ref_triplet(const double *feat, const int *labels, size_t n, size_t c, do
                    double *dfeat) {
     double total = 0;
     for (size_t a = 0; a < n; a++) {
-        /* hardest positive (largest distance, self included) and hardest negative (smallest);
-           ties keep the first index */
-        size_t pos = a, neg = n;
+        /* hardest positive (largest distance, the anchor itself excluded) and hardest
+           negative (smallest); ties keep the first index */
+        size_t pos = n, neg = n;
         double d_ap = -1, d_an = INFINITY;
         for (size_t j = 0; j < n; j++) {
             int fl;
             double d = ref_distance(feat, c, a, j, &fl);
-            if (labels[j] == labels[a] && d > d_ap) {
+            if (j != a && labels[j] == labels[a] && d > d_ap) {
                 d_ap = d;
                 pos = j;
             } else if (labels[j] != labels[a] && d < d_an) {
@@ -541,7 +541,7 @@ double ref_triplet(const double *feat, const int *labels, size_t n, size_t c, do
                 neg = j;
             }
         }
-        if (neg == n)
+        if (pos == n || neg == n)
             continue;
         double z = d_ap - d_an;
         total += z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));

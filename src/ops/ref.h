@@ -120,8 +120,9 @@ double ref_cosface(const double *feat, const double *weight, const int *labels, 
                    double *dweight);
 
 /* Batch-hard soft-margin triplet loss on features [n, c] (Euclidean distance clamped at 1e-6):
- * mean over anchors of log(1 + exp(d_ap - d_an)); anchors without a negative add 0. dfeat
- * accumulates. Returns loss_weight · mean loss. */
+ * mean over anchors of log(1 + exp(d_ap - d_an)), the positive being another sample of the same
+ * label; anchors without a positive or a negative add 0. dfeat accumulates. Returns
+ * loss_weight · mean loss. */
 double ref_triplet(const double *feat, const int *labels, size_t n, size_t c, double loss_weight,
                    double *dfeat);
 
