@@ -3,7 +3,22 @@
 libufo_la_SOURCES += src/io/cfg.c src/io/cfg.h
 libufo_la_SOURCES += src/io/atomic.c src/io/atomic.h
 libufo_la_SOURCES += src/train/train_config.c src/train/train_config.h
+libufo_la_SOURCES += src/train/schedule.c src/train/schedule.h
+libufo_la_SOURCES += src/train/nanguard.c src/train/nanguard.h
+libufo_la_SOURCES += src/train/signals.c src/train/signals.h
+libufo_la_SOURCES += src/train/ckpt_files.c src/train/ckpt_files.h
+libufo_la_SOURCES += src/train/runlog.c src/train/runlog.h
 
-check_PROGRAMS += tests/test_cfg
-TESTS += tests/test_cfg
+# tests (each links libufo; tests_test_runlog also uses jansson directly)
+UFO_TRAIN_TESTS = tests/test_cfg tests/test_train_config tests/test_schedule tests/test_nanguard \
+	tests/test_signals tests/test_atomic tests/test_ckpt_files tests/test_runlog
+check_PROGRAMS += $(UFO_TRAIN_TESTS)
+TESTS += $(UFO_TRAIN_TESTS)
 tests_test_cfg_LDADD = $(UFO_LIBS)
+tests_test_train_config_LDADD = $(UFO_LIBS)
+tests_test_schedule_LDADD = $(UFO_LIBS)
+tests_test_nanguard_LDADD = $(UFO_LIBS)
+tests_test_signals_LDADD = $(UFO_LIBS)
+tests_test_atomic_LDADD = $(UFO_LIBS)
+tests_test_ckpt_files_LDADD = $(UFO_LIBS)
+tests_test_runlog_LDADD = $(UFO_LIBS) $(JANSSON_LIBS)
