@@ -196,8 +196,10 @@ struct bad {
 static const struct bad bads[] = {
     {"[basic]\nn = 0x10\n", NULL, UFO_ERR_CONFIG,
      "FILE:2: basic.n = \"0x10\": not a base-10 integer"},
-    {"[basic]\nn = 1e3\n", NULL, UFO_ERR_CONFIG, "FILE:2: basic.n = \"1e3\": not a base-10 integer"},
-    {"[basic]\nn =\n", NULL, UFO_ERR_CONFIG, "FILE:2: basic.n = \"\": empty, expected an integer"},
+    {"[basic]\nn = 1e3\n", NULL, UFO_ERR_CONFIG,
+     "FILE:2: basic.n = \"1e3\": not a base-10 integer"},
+    {"[basic]\nn =\n", NULL, UFO_ERR_CONFIG,
+     "FILE:2: basic.n = \"\": empty, expected an integer"},
     {"[basic]\nn = 5x\n", NULL, UFO_ERR_CONFIG, "FILE:2: basic.n = \"5x\": not a base-10 integer"},
     {"[basic]\nn = 101\n", NULL, UFO_ERR_CONFIG, "FILE:2: basic.n = \"101\": must be <= 100"},
     {"[basic]\nn = -1\n", NULL, UFO_ERR_CONFIG, "FILE:2: basic.n = \"-1\": must be >= 0"},

@@ -41,8 +41,8 @@ int main(void) {
 
     /* the paper's recipe on 1000 steps: warmup 100, 1e-3 per step up to 0.1 */
     train_schedule_init(&s, 0.1, 0.1, 0.02, 1000);
-    double a = train_schedule_lr(&s, 0), b = train_schedule_lr(&s, 49), c = train_schedule_lr(&s, 99);
-    double d = train_schedule_lr(&s, 999);
+    double a = train_schedule_lr(&s, 0), b = train_schedule_lr(&s, 49);
+    double c = train_schedule_lr(&s, 99), d = train_schedule_lr(&s, 999);
     if (s.warmup_steps != 100 || fabs(a - 0.001) > 1e-15 || fabs(b - 0.05) > 1e-15 ||
         fabs(c - 0.1) > 1e-15 || fabs(d - 0.002) > 1e-15) {
         fprintf(stderr, "1000 steps: W %ld, lr %.17g %.17g %.17g %.17g\n", s.warmup_steps, a, b,

@@ -157,9 +157,13 @@ bool cfg_parse_bool(const char *text, bool *out) {
     return false;
 }
 
-/* The shortest "%.Ng" text that reads back as exactly `v`. */
+/* The shortest "%.Ng" text that reads back as exactly `v`, with at least the integer digits so
+ * 30 stays "30" rather than "3e+01". */
 static void cfg_format_double(double v, char *buf, size_t size) {
-    for (int prec = 1; prec <= 17; prec++) {
+    double a = fabs(v);
+    int start = a >= 1 && a < 1e16 ? (int)floor(log10(a)) + 1 : 1;
+    if (start > 17) start = 17;
+    for (int prec = start; prec <= 17; prec++) {
         snprintf(buf, size, "%.*g", prec, v);
         if (strtod(buf, NULL) == v) return;
     }
@@ -243,8 +247,13 @@ static bool cfg_parse(const struct cfg_key *spec, const char *text, struct cfg_p
     switch (spec->type) {
     case CFG_INT:
         if (!cfg_parse_long(text, &p->i)) {
-            snprintf(why, size, "%s",
-                     *text ? "not a base-10 integer" : "empty, expected an integer");
+            /* digits alone that still fail are too long for a long */
+            size_t digits = strspn(text + (*text == '-'), "0123456789");
+            bool huge = digits > 1 && text[(*text == '-') + digits] == '\0' &&
+                        text[*text == '-'] != '0';
+            snprintf(why, size, "%s", !*text ? "empty, expected an integer"
+                                      : huge ? "out of the 64-bit integer range"
+                                             : "not a base-10 integer");
             return false;
         }
         return cfg_in_range(spec, (double)p->i, why, size);
@@ -921,18 +930,30 @@ static void cfg_write_value(FILE *f, const char *key, const char *text) {
 }
 
 static void cfg_write_section(const struct cfg_doc *doc, FILE *f, const struct cfg_section *s,
-                              const char *name, bool with_help, bool *first) {
+                              const char *name, bool with_help, bool section_help, bool *first) {
     if (!*first) fputc('\n', f);
     *first = false;
-    if (with_help && s->help) fprintf(f, "; %s\n", s->help);
+    if (with_help && section_help && s->help) fprintf(f, "; %s\n", s->help);
     fprintf(f, "[%s]\n", name);
     for (size_t k = 0; k < s->n_keys; k++) {
         const struct cfg_key *spec = &s->keys[k];
         const struct cfg_entry *e = cfg_find_entry(doc, name, spec->name);
         if (with_help && spec->help) fprintf(f, "; %s\n", spec->help);
-        if (e) cfg_write_value(f, spec->name, e->text);
-        else if (spec->def) cfg_write_value(f, spec->name, spec->def);
-        else fprintf(f, "; %s = (required, not set)\n", spec->name);
+        if (e) {
+            cfg_write_value(f, spec->name, e->text);
+        } else if (spec->def) {
+            /* defaults in the same canonical form as given values ("1e-4" → "0.0001"), so a
+             * saved file re-reads and re-writes byte for byte */
+            struct cfg_parsed p;
+            char why[256];
+            char *text = cfg_parse(spec, spec->def, &p, why, sizeof why)
+                             ? cfg_normalise(spec, spec->def, &p) : NULL;
+            cfg_write_value(f, spec->name, text ? text : spec->def);
+            free(text);
+            cfg_parsed_free(&p);
+        } else {
+            fprintf(f, "; %s = (required, not set)\n", spec->name);
+        }
     }
 }
 
@@ -941,11 +962,12 @@ ufo_status cfg_write(const struct cfg_doc *doc, FILE *f, bool with_help) {
     for (size_t i = 0; i < doc->schema->n_sections; i++) {
         const struct cfg_section *s = &doc->schema->sections[i];
         if (!cfg_is_dynamic(s)) {
-            cfg_write_section(doc, f, s, s->name, with_help, &first);
+            cfg_write_section(doc, f, s, s->name, with_help, true, &first);
             continue;
         }
         for (size_t j = 0; j < cfg_instances(doc, s->name); j++)
-            cfg_write_section(doc, f, s, cfg_instance(doc, s->name, j), with_help, &first);
+            cfg_write_section(doc, f, s, cfg_instance(doc, s->name, j), with_help, j == 0,
+                              &first);
     }
     if (fflush(f) != 0 || ferror(f))
         return ufo_fail(UFO_ERR_IO, "writing the configuration: %s", strerror(errno));

@@ -58,13 +58,48 @@ static const struct cfg_key model_keys[] = {
      .help = "temperature of the gumbel-softmax over the shared/task path gates"},
 };
 
+/* A [dataset.NAME] section is bound here first; the format index becomes its name. */
+struct tc_dataset_bind {
+    int format;
+    const char *root, *file, *images;
+    long test_size;
+    int split;
+    bool no_file_check;
+};
+
+#define DS(field) offsetof(struct tc_dataset_bind, field)
+
+static const char *const dataset_formats[] = {
+    "folder", "list", "idx", "market1501", "msmt17", "veri776", "vehicleid", "veriwild", "sop",
+    "mxrec", "facebin", "pairs",
+};
+
+static const struct cfg_key dataset_keys[] = {
+    {.name = "format", .type = CFG_ENUM, .def = NULL, .choices = TRAIN_DATASET_FORMATS,
+     .offset = DS(format), .help = "reader of the on-disk layout"},
+    {.name = "root", .type = CFG_STRING, .def = NULL, .min_items = 1, .offset = DS(root),
+     .help = "the dataset's folder (facebin: the folder or the .bin file)"},
+    {.name = "file", .type = CFG_STRING, .def = "", .offset = DS(file),
+     .help = "list: the list file; idx, mxrec: file prefix; facebin: .bin; pairs: pair list"},
+    {.name = "images", .type = CFG_STRING, .def = "", .offset = DS(images),
+     .help = "pairs: folder of the pair images; empty: the format's default"},
+    {.name = "test_size", .type = CFG_INT, .def = "0", .min = 0, .max = 1000000,
+     .offset = DS(test_size),
+     .help = "vehicleid 800/1600/2400, veriwild 3000/5000/10000; 0: the largest"},
+    {.name = "split", .type = CFG_ENUM, .def = "train", .choices = "train|query|gallery|test",
+     .offset = DS(split), .help = "folder, list: the split the images belong to"},
+    {.name = "no_file_check", .type = CFG_BOOL, .def = "false", .offset = DS(no_file_check),
+     .help = "trust list files without checking each image exists (huge sets)"},
+};
+
 static const struct cfg_key task_keys[] = {
     {.name = "kind", .type = CFG_ENUM, .def = NULL, .choices = "classification|retrieval|face",
      .offset = TASK(kind), .help = "what the task is evaluated as"},
     {.name = "datasets", .type = CFG_STRINGS, .def = NULL, .min_items = 1,
-     .offset = TASK(datasets_text), .help = "training data: format:root, format:root, ..."},
+     .offset = TASK(datasets_text),
+     .help = "training data: names of [dataset.NAME] sections or inline format:root, ..."},
     {.name = "eval_datasets", .type = CFG_STRINGS, .def = "", .offset = TASK(eval_text),
-     .help = "evaluation data (query/gallery or pairs): format:root, ...; empty: none"},
+     .help = "evaluation data (query/gallery or pairs), as datasets; empty: none"},
     {.name = "batch_size", .type = CFG_INT, .def = "0", .min = 0, .max = 1 << 20,
      .offset = TASK(batch_size), .help = "images per step; 0: batch_share or an equal split"},
     {.name = "batch_share", .type = CFG_FLOAT, .def = "0", .min = 0, .max = 1,
@@ -87,7 +122,9 @@ static const struct cfg_key task_keys[] = {
 
 static const struct cfg_key train_keys[] = {
     {.name = "batch_size", .type = CFG_INT, .def = "512", .min = 1, .max = 1 << 20,
-     .offset = LOOP(batch_size), .help = "images per step over all tasks"},
+     .offset = LOOP(batch_size),
+     .help = "images per step over all tasks (tasks without batch_size or batch_share split "
+             "what the others leave)"},
     {.name = "iterations", .type = CFG_INT, .def = "120000", .min = 1, .max = 1000000000,
      .offset = LOOP(iterations), .help = "optimizer steps"},
     {.name = "base_lr", .type = CFG_FLOAT, .def = "0.1", .min = 0, .max = 100, .min_open = true,
@@ -144,6 +181,7 @@ static const struct cfg_section sections[] = {
     {"device", device_keys, N(device_keys), "where the run computes"},
     {"model", model_keys, N(model_keys), "the supernet and its search space"},
     {"task.", task_keys, N(task_keys), "one section per task: [task.NAME]"},
+    {"dataset.", dataset_keys, N(dataset_keys), "a dataset a task names in its lists"},
     {"train", train_keys, N(train_keys), "optimisation, sampling and checkpoints"},
     {"eval", eval_keys, N(eval_keys), "periodic evaluation"},
 };
@@ -171,6 +209,7 @@ void train_config_free(struct train_config *tc) {
         free(tc->tasks[i].eval_datasets);
     }
     free(tc->tasks);
+    free(tc->datasets);
     cfg_free(tc->doc);
     free(tc);
 }
@@ -196,30 +235,64 @@ static ufo_status tc_fail(const struct train_config *tc, const char *section, co
     return ufo_fail(UFO_ERR_CONFIG, "%s: %s.%s: %s", origin, section, key, msg);
 }
 
-/* "format:root" elements into train_dataset records (pointing into the bound strings; the
- * element text is split in place, which is ours: cfg_bind() copied it). */
+/* A task's list into train_dataset records: an element with ':' is an inline "format:root",
+ * any other names a [dataset.NAME] section. Marks the sections used in `used`. */
 static ufo_status tc_datasets(struct train_config *tc, const char *section, const char *key,
                               const struct cfg_strings *text, struct train_dataset **out,
-                              size_t *n) {
+                              size_t *n, bool *used) {
     *out = NULL;
     *n = 0;
     if (text->n == 0) return UFO_OK;
     *out = calloc(text->n, sizeof **out);
     if (!*out) return ufo_fail(UFO_ERR_NOMEM, "configuration: out of memory");
     for (size_t i = 0; i < text->n; i++) {
-        char *el = (char *)text->v[i];
-        char *colon = strchr(el, ':');
-        bool ok = colon && colon > el && colon[1] != '\0';
-        for (char *c = el; ok && c < colon; c++)
-            ok = islower((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '_' ||
-                 *c == '-';
-        if (!ok)
-            return tc_fail(tc, section, key,
-                           "\"%s\" is not format:root (format of a-z, 0-9, '_', '-'; then ':' and "
-                           "the folder)", el);
-        *colon = '\0';
-        (*out)[i] = (struct train_dataset){el, colon + 1};
-        (*n)++;
+        const char *el = text->v[i];
+        const char *colon = strchr(el, ':');
+        struct train_dataset *d = &(*out)[(*n)++];
+        if (!colon) {
+            size_t k = 0;
+            while (k < tc->n_datasets && strcmp(tc->datasets[k].name, el) != 0) k++;
+            if (k == tc->n_datasets)
+                return tc_fail(tc, section, key, "no [dataset.%s] section (write format:root for "
+                               "a dataset without options)", el);
+            *d = tc->datasets[k];
+            used[k] = true;
+            continue;
+        }
+
+        /* inline: the format must be a reader's, the root non-empty */
+        size_t flen = (size_t)(colon - el);
+        size_t f = 0;
+        while (f < N(dataset_formats) && !(strlen(dataset_formats[f]) == flen &&
+                                           strncmp(dataset_formats[f], el, flen) == 0))
+            f++;
+        if (f == N(dataset_formats))
+            return tc_fail(tc, section, key, "\"%s\": unknown format \"%.*s\" (known: %s)", el,
+                           (int)flen, el, TRAIN_DATASET_FORMATS);
+        if (colon[1] == '\0') return tc_fail(tc, section, key, "\"%s\": the root is missing", el);
+        *d = (struct train_dataset){.name = NULL, .format = dataset_formats[f], .root = colon + 1,
+                                    .file = "", .images = "", .test_size = 0, .split = 0,
+                                    .no_file_check = false};
+    }
+    return UFO_OK;
+}
+
+/* Every [dataset.NAME] section into tc->datasets. */
+static ufo_status tc_bind_datasets(struct train_config *tc) {
+    size_t n = cfg_instances(tc->doc, "dataset.");
+    if (n == 0) return UFO_OK;
+    tc->datasets = calloc(n, sizeof *tc->datasets);
+    if (!tc->datasets) return ufo_fail(UFO_ERR_NOMEM, "configuration: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const char *section = cfg_instance(tc->doc, "dataset.", i);
+        struct tc_dataset_bind b;
+        ufo_status st = cfg_bind(tc->doc, section, &b);
+        if (st != UFO_OK) return st;
+        tc->datasets[i] = (struct train_dataset){
+            .name = section + strlen("dataset."), .format = dataset_formats[b.format],
+            .root = b.root, .file = b.file, .images = b.images, .test_size = b.test_size,
+            .split = b.split, .no_file_check = b.no_file_check};
+        tc->n_datasets++;
     }
     return UFO_OK;
 }
@@ -253,8 +326,12 @@ static ufo_status tc_resolve_batches(struct train_config *tc) {
     if (shares > 1 + 1e-9)
         return ufo_fail(UFO_ERR_CONFIG, "%s: the batch_share of the tasks add up to %g (> 1)",
                         cfg_path(tc->doc) ? cfg_path(tc->doc) : "configuration", shares);
-    if (open == 0) return UFO_OK;
     long left = tc->train.batch_size - fixed;
+    if (open == 0 && left != 0)
+        return tc_fail(tc, "train", "batch_size", "%ld, but the tasks' batch_size and "
+                       "batch_share take %ld per step: make them agree", tc->train.batch_size,
+                       fixed);
+    if (open == 0) return UFO_OK;
     if (left < (long)open) {
         return tc_fail(tc, "train", "batch_size", "%ld leaves %ld images for %zu task(s) without "
                        "batch_size or batch_share", tc->train.batch_size, left, open);
@@ -287,17 +364,30 @@ static ufo_status tc_check(struct train_config *tc) {
         return tc_fail(tc, "model", "image_width", "%ld is not a multiple of patch_size %ld",
                        m->image_width, m->patch_size);
 
+    /* dataset lists; a [dataset.NAME] no task names is most likely a typo */
+    bool *used = calloc(tc->n_datasets + 1, sizeof *used);
+    if (!used) return ufo_fail(UFO_ERR_NOMEM, "configuration: out of memory");
     for (size_t i = 0; i < tc->n_tasks; i++) {
         struct train_task_config *t = &tc->tasks[i];
         char section[256];
         snprintf(section, sizeof section, "task.%s", t->name);
         if ((st = tc_datasets(tc, section, "datasets", &t->datasets_text, &t->datasets,
-                              &t->n_datasets)) != UFO_OK)
+                              &t->n_datasets, used)) != UFO_OK ||
+            (st = tc_datasets(tc, section, "eval_datasets", &t->eval_text, &t->eval_datasets,
+                              &t->n_eval_datasets, used)) != UFO_OK) {
+            free(used);
             return st;
-        if ((st = tc_datasets(tc, section, "eval_datasets", &t->eval_text, &t->eval_datasets,
-                              &t->n_eval_datasets)) != UFO_OK)
-            return st;
+        }
     }
+    for (size_t k = 0; k < tc->n_datasets; k++)
+        if (!used[k]) {
+            char section[256];
+            snprintf(section, sizeof section, "dataset.%s", tc->datasets[k].name);
+            free(used);
+            return ufo_fail(UFO_ERR_CONFIG, "%s: [%s] is not named by any task (datasets or "
+                            "eval_datasets)", cfg_origin(tc->doc, section, "root"), section);
+        }
+    free(used);
     if ((st = tc_resolve_batches(tc)) != UFO_OK) return st;
 
     for (size_t i = 0; i < tc->eval.tasks.n; i++) {
@@ -326,6 +416,8 @@ ufo_status train_config_from_doc(struct train_config **out, struct cfg_doc *doc)
         (st = cfg_bind(doc, "train", &tc->train)) != UFO_OK ||
         (st = cfg_bind(doc, "eval", &tc->eval)) != UFO_OK)
         goto fail;
+
+    if ((st = tc_bind_datasets(tc)) != UFO_OK) goto fail;
 
     /* one record per [task.NAME], in file order */
     size_t n = cfg_instances(doc, "task.");

@@ -24,12 +24,22 @@ enum train_task_kind {
     TRAIN_TASK_FACE,           /* face recognition: verification pairs */
 };
 
-/* One dataset of a task, from an element "format:root" of its `datasets` list. The strings live
- * as long as the train_config. */
+/* One dataset of a task: a [dataset.NAME] section named in the task's list, or an inline
+ * "format:root" element (every option at its default). Strings live as long as the config. */
 struct train_dataset {
-    const char *format; /* reader name: "market1501", "folder", ... */
-    const char *root;   /* the folder (or file) the reader opens */
+    const char *name;       /* NAME of [dataset.NAME]; NULL for an inline element */
+    const char *format;     /* reader: folder, list, idx, market1501, msmt17, ... */
+    const char *root;       /* the folder (or file) the reader opens */
+    const char *file;       /* list file / file prefix / .bin name; "": the format's default */
+    const char *images;     /* pairs: folder of the pair images; "": the default */
+    long test_size;         /* vehicleid / veriwild test-set size; 0: the format's default */
+    int split;              /* folder, list: train|query|gallery|test, in enum data_split order */
+    bool no_file_check;     /* trust list files, skip the per-file existence check */
 };
+
+/* The reader names a dataset's format may take, '|'-separated (the data layer's readers). */
+#define TRAIN_DATASET_FORMATS \
+    "folder|list|idx|market1501|msmt17|veri776|vehicleid|veriwild|sop|mxrec|facebin|pairs"
 
 struct train_device_config {
     const char *spec;   /* "auto", "gpu:1", "cpu:0", "0.1", a name substring */
@@ -49,7 +59,7 @@ struct train_model_config {
 struct train_task_config {
     const char *name;                   /* "face" for [task.face] */
     int kind;                           /* enum train_task_kind */
-    struct cfg_strings datasets_text;   /* as written; parsed into `datasets` */
+    struct cfg_strings datasets_text;   /* as written: dataset names or format:root */
     struct cfg_strings eval_text;
     struct train_dataset *datasets;
     size_t n_datasets;
@@ -99,6 +109,8 @@ struct train_config {
     size_t n_tasks;
     struct train_loop_config train;
     struct train_eval_config eval;
+    struct train_dataset *datasets;     /* every [dataset.NAME] section, in file order */
+    size_t n_datasets;
 };
 
 /* The schema behind run.ini (for cfg_* calls and --help listings). */
