@@ -248,6 +248,12 @@ static const struct bad bads[] = {
      "--set: basic.s: value contains both kinds of quotes"},
     {NULL, "basic.s=a\tb", UFO_ERR_CONFIG, "--set: basic.s: value contains a control character"},
     {"[item.a]\nweight = 2\n", NULL, UFO_ERR_CONFIG, "FILE: [item.a] needs label (a string)"},
+    {"[basic]\ns = /data/a#1\n", NULL, UFO_ERR_CONFIG,
+     "FILE:2: basic.s: '#' in the value would start a comment: quote the value (\"...\") to keep "
+     "it, or put a space before the comment"},
+    {"[basic]\nls = a, b;c\n", NULL, UFO_ERR_CONFIG,
+     "FILE:2: basic.ls: ';' in the value would start a comment: quote the value (\"...\") to keep "
+     "it, or put a space before the comment"},
 };
 
 static void test_bad(void) {

@@ -29,6 +29,15 @@ int main(void) {
         strcmp(train_signal_name(SIGINT), "SIGINT") != 0)
         failures++, fprintf(stderr, "signal names\n");
 
+    /* the closing line names the signal, the checkpoint and the resume command */
+    char msg[512];
+    train_stop_message(msg, sizeof msg, SIGTERM, 1200, "runs/x/ckpt-00001200.safetensors",
+                       "runs/x");
+    const char *want = "stopped by SIGTERM after 1200 steps; checkpoint "
+                       "runs/x/ckpt-00001200.safetensors written; resume with: ufo-train "
+                       "--config runs/x/config.ini --resume";
+    if (strcmp(msg, want) != 0) failures++, fprintf(stderr, "stop message: %s\n", msg);
+
     /* in a child: a second SIGINT takes the default action and ends it by that signal */
     train_stop_clear();
     pid_t pid = fork();

@@ -681,6 +681,24 @@ static ufo_status cfg_scan_text(const char *path, const char *text, size_t size,
                 free(mark.key);
                 break;
             }
+            /* iniparser ends an unquoted value at the first ';' or '#': one glued to the text
+             * ("/data/a#1") is far more likely part of a path than a comment */
+            const char *val = eq + 1, *end = s + n;
+            while (val < end && isspace((unsigned char)*val)) val++;
+            if (mark.key && val < end && *val != '"' && *val != '\'') {
+                for (const char *c = val + 1; c < end; c++)
+                    if ((*c == ';' || *c == '#') && !isspace((unsigned char)c[-1])) {
+                        st = ufo_fail(UFO_ERR_CONFIG, "%s:%d: %s.%s: '%c' in the value would start "
+                                      "a comment: quote the value (\"...\") to keep it, or put a "
+                                      "space before the comment", path, line, section, mark.key,
+                                      *c);
+                        break;
+                    }
+                if (st != UFO_OK) {
+                    free(mark.key);
+                    break;
+                }
+            }
             int before = mark.key ? cfg_scan_line(scan, section, mark.key) : 0;
             if (before) {
                 st = ufo_fail(UFO_ERR_CONFIG, "%s:%d: %s.%s given twice (first at line %d)", path,

@@ -63,3 +63,15 @@ const char *train_signal_name(int sig) {
     snprintf(buf, sizeof buf, "signal %d", sig);
     return buf;
 }
+
+int train_stop_message(char *buf, size_t size, int sig, long steps_done, const char *checkpoint,
+                       const char *run_dir) {
+    if (!checkpoint)
+        return snprintf(buf, size, "stopped by %s after %ld steps; no checkpoint could be "
+                        "written: the newest in %s is where a resume starts: ufo-train --config "
+                        "%s/config.ini --resume", train_signal_name(sig), steps_done, run_dir,
+                        run_dir);
+    return snprintf(buf, size, "stopped by %s after %ld steps; checkpoint %s written; resume "
+                    "with: ufo-train --config %s/config.ini --resume", train_signal_name(sig),
+                    steps_done, checkpoint, run_dir);
+}

@@ -21,4 +21,10 @@ void train_stop_clear(void);
 /* "SIGINT", "SIGTERM", or "signal N". */
 const char *train_signal_name(int sig);
 
+/* The line a stopped run ends with: what stopped it, after which step (the number of steps
+ * done), the checkpoint written (NULL: none could be) and the command that resumes it from the
+ * configuration saved in the run folder. Returns the length as snprintf. */
+int train_stop_message(char *buf, size_t size, int sig, long steps_done, const char *checkpoint,
+                       const char *run_dir);
+
 #endif
