@@ -64,7 +64,9 @@ ufo_status cfg_new(struct cfg_doc **out, const struct cfg_schema *schema);
 
 /* Read `path` and check every section, key and value against the schema. Duplicate keys or
  * sections, keys outside a section, unknown names and invalid values are UFO_ERR_CONFIG errors
- * naming path:line, section.key and the value. */
+ * naming path:line, section.key and the value. Section and key names are case-insensitive
+ * (iniparser folds them to lowercase). Not thread-safe: iniparser reports syntax errors through
+ * one process-wide callback. */
 ufo_status cfg_load(struct cfg_doc **out, const struct cfg_schema *schema, const char *path);
 
 /* Apply one override "section.key=value" (the section part may itself contain dots:

@@ -1,5 +1,6 @@
-# src/train: training configuration, learning-rate schedule, run log, checkpoint files, signals,
-# NaN policy; plus src/io/cfg.* (strict INI) and src/io/atomic.* (atomic file writes)
+# src/train: the training run's parts that do not need the model: the run.ini schema, the
+# learning-rate schedule, the NaN/Inf policy, stop signals, checkpoint files and the run log.
+# Also src/io/cfg.* (the strict INI wrapper) and src/io/atomic.* (atomic file replacement).
 libufo_la_SOURCES += src/io/cfg.c src/io/cfg.h
 libufo_la_SOURCES += src/io/atomic.c src/io/atomic.h
 libufo_la_SOURCES += src/train/train_config.c src/train/train_config.h
@@ -9,7 +10,7 @@ libufo_la_SOURCES += src/train/signals.c src/train/signals.h
 libufo_la_SOURCES += src/train/ckpt_files.c src/train/ckpt_files.h
 libufo_la_SOURCES += src/train/runlog.c src/train/runlog.h
 
-# tests (each links libufo; tests_test_runlog also uses jansson directly)
+# tests (each links libufo; test_runlog also reads JSON with jansson)
 UFO_TRAIN_TESTS = tests/test_cfg tests/test_train_config tests/test_schedule tests/test_nanguard \
 	tests/test_signals tests/test_atomic tests/test_ckpt_files tests/test_runlog
 check_PROGRAMS += $(UFO_TRAIN_TESTS)

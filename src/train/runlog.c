@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,14 +127,20 @@ void runlog_format_duration(char *buf, size_t size, double seconds) {
     else snprintf(buf, size, "%ldd%02ldh", s / 86400, (s % 86400) / 3600);
 }
 
+/* snprintf at *len that keeps counting past the end of buf, as snprintf does. */
+static void runlog_append(char *buf, size_t size, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void runlog_append(char *buf, size_t size, size_t *len, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(*len < size ? buf + *len : NULL, *len < size ? size - *len : 0, fmt, ap);
+    va_end(ap);
+    if (n > 0) *len += (size_t)n;
+}
+
 int runlog_format_progress(char *buf, size_t size, const struct runlog_progress *p) {
     size_t len = 0;
-    int n;
-#define PUT(...)                                                              \
-    do {                                                                      \
-        n = snprintf(buf + (len < size ? len : size), len < size ? size - len : 0, __VA_ARGS__); \
-        len += (size_t)(n > 0 ? n : 0);                                       \
-    } while (0)
+#define PUT(...) runlog_append(buf, size, &len, __VA_ARGS__)
 
     long done = p->step + 1;
     PUT("step %ld/%ld (%.1f%%)", done, p->iterations,
