@@ -1,1 +1,6 @@
 # src/data: files of this layer
+libufo_la_SOURCES += src/data/dataset.c src/data/dataset.h src/data/reader.h \
+	src/data/read_folder.c src/data/read_list.c src/data/read_idx.c \
+	src/data/read_market1501.c src/data/read_msmt17.c src/data/read_veri776.c \
+	src/data/read_vehicleid.c src/data/read_veriwild.c src/data/read_sop.c \
+	src/data/read_mxrec.c src/data/read_facebin.c src/data/read_pairs.c
