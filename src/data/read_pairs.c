@@ -289,22 +289,19 @@ ufo_status data_read_pairs(const struct data_spec *spec, struct data_set *ds) {
 
     /* the first line tells the two styles apart: LFW starts with a numeric header */
     struct pair_ctx c = {.spec = spec, .ds = ds, .images = images};
-    char *cursor = text, *peek = text;
-    char *first = data_next_line(&peek);
+    char head[256];
+    size_t head_len = strcspn(text, "\n");
+    snprintf(head, sizeof head, "%.*s", (int)(head_len < sizeof head ? head_len : 0), text);
     char *t[3];
-    int n = first ? data_split_tokens(first, t, 3) : 0;
+    int n = data_split_tokens(head, t, 3);
     long folds = 0, per_fold = 0;
     if ((n == 1 || n == 2) && !data_parse_int(t[0], 0, 1000000, &folds) &&
         (n == 1 || !data_parse_int(t[1], 0, 1000000, &per_fold))) {
-        st = pair_lfw(&c, list, peek, folds, per_fold);
+        char *cursor = text;
+        data_next_line(&cursor);
+        st = pair_lfw(&c, list, cursor, folds, per_fold);
     } else {
-        if (first && peek > first) {
-            /* give the line its separators back before parsing it again */
-            for (char *q = first; q < peek - 1; q++)
-                if (!*q)
-                    *q = ' ';
-        }
-        st = pair_xlfw(&c, list, cursor);
+        st = pair_xlfw(&c, list, text);
     }
     free(text);
     pair_map_free(&c.paths);
