@@ -32,7 +32,7 @@ static int t_failures;
 static char t_root[512];
 
 /* A scratch folder in /dev/shm when it is there (many small files are much faster in RAM). */
-static void t_scratch(void) {
+static inline void t_scratch(void) {
     const char *base = getenv("TMPDIR");
     struct stat st;
     if (!base && stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0)
@@ -44,18 +44,18 @@ static void t_scratch(void) {
     }
 }
 
-static int t_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+static inline int t_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
     (void)sb, (void)flag, (void)ftw;
     return remove(path);
 }
 
-static void t_cleanup(void) {
+static inline void t_cleanup(void) {
     if (t_root[0])
         nftw(t_root, t_rm_one, 64, FTW_DEPTH | FTW_PHYS);
 }
 
 /* Path under the scratch folder, in a rotating set of static buffers. */
-static const char *t_path(const char *fmt, ...) {
+static inline const char *t_path(const char *fmt, ...) {
     static char bufs[8][1024];
     static int next;
     char *b = bufs[next++ & 7];
@@ -68,7 +68,7 @@ static const char *t_path(const char *fmt, ...) {
 }
 
 /* mkdir -p of the folder part of path (or all of it when dir is 1). */
-static void t_mkdirs(const char *path, int dir) {
+static inline void t_mkdirs(const char *path, int dir) {
     char tmp[1024];
     snprintf(tmp, sizeof tmp, "%s", path);
     if (!dir) {
@@ -87,7 +87,7 @@ static void t_mkdirs(const char *path, int dir) {
     mkdir(tmp, 0755);
 }
 
-static void t_write(const char *path, const void *data, size_t size) {
+static inline void t_write(const char *path, const void *data, size_t size) {
     t_mkdirs(path, 0);
     FILE *f = fopen(path, "wb");
     if (!f || (size && fwrite(data, 1, size, f) != size)) {
@@ -98,7 +98,7 @@ static void t_write(const char *path, const void *data, size_t size) {
 }
 
 /* An empty file whose parent folder exists. */
-static void t_touch(const char *path) {
+static inline void t_touch(const char *path) {
     FILE *f = fopen(path, "wb");
     if (!f) {
         t_mkdirs(path, 0);
@@ -111,7 +111,7 @@ static void t_touch(const char *path) {
     fclose(f);
 }
 
-static void t_text(const char *path, const char *text) {
+static inline void t_text(const char *path, const char *text) {
     t_write(path, text, strlen(text));
 }
 
@@ -121,7 +121,7 @@ struct t_buf {
     size_t len, cap;
 };
 
-static void t_printf(struct t_buf *b, const char *fmt, ...) {
+static inline void t_printf(struct t_buf *b, const char *fmt, ...) {
     for (;;) {
         va_list ap;
         va_start(ap, fmt);
@@ -139,7 +139,7 @@ static void t_printf(struct t_buf *b, const char *fmt, ...) {
     }
 }
 
-static void t_buf_write(struct t_buf *b, const char *path) {
+static inline void t_buf_write(struct t_buf *b, const char *path) {
     t_write(path, b->data ? b->data : "", b->len);
     free(b->data);
     memset(b, 0, sizeof *b);

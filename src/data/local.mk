@@ -8,5 +8,9 @@ libufo_la_SOURCES += src/data/dataset.c src/data/dataset.h src/data/reader.h \
 # reader tests (synthetic trees in a scratch folder)
 check_PROGRAMS += tests/test_read_formats
 TESTS += tests/test_read_formats
-tests_test_read_formats_SOURCES = tests/test_read_formats.c tests/read_util.h
+tests_test_read_formats_SOURCES = tests/test_read_formats.c tests/read_util.h tests/read_writers.h
 tests_test_read_formats_LDADD = $(UFO_LIBS) $(ZLIB_LIBS)
+check_PROGRAMS += tests/test_read_official
+TESTS += tests/test_read_official
+tests_test_read_official_SOURCES = tests/test_read_official.c tests/read_util.h
+tests_test_read_official_LDADD = $(UFO_LIBS) $(ZLIB_LIBS)
