@@ -49,9 +49,15 @@ static inline int t_rm_one(const char *path, const struct stat *sb, int flag, st
     return remove(path);
 }
 
+static char **t_kept;
+static size_t t_n_kept;
+
 static inline void t_cleanup(void) {
     if (t_root[0])
         nftw(t_root, t_rm_one, 64, FTW_DEPTH | FTW_PHYS);
+    for (size_t i = 0; i < t_n_kept; i++)
+        free(t_kept[i]);
+    free(t_kept);
 }
 
 /* Path under the scratch folder, in a rotating set of static buffers. */
@@ -64,6 +70,20 @@ static inline const char *t_path(const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(b + n, 1024 - (size_t)n, fmt, ap);
     va_end(ap);
+    return b;
+}
+
+/* A path under the scratch folder that stays valid until t_cleanup (for specs kept across
+ * other t_path calls). */
+static inline const char *t_keep(const char *fmt, ...) {
+    char *b = malloc(1024);
+    int n = snprintf(b, 1024, "%s/", t_root);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(b + n, 1024 - (size_t)n, fmt, ap);
+    va_end(ap);
+    t_kept = realloc(t_kept, (t_n_kept + 1) * sizeof *t_kept);
+    t_kept[t_n_kept++] = b;
     return b;
 }
 

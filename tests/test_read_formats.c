@@ -90,7 +90,7 @@ static void test_list(void) {
     data_set_free(&ds);
 
     /* an explicit list name and split */
-    struct data_spec spec = {.format = "list", .root = t_path("list"), .file = "list.txt",
+    struct data_spec spec = {.format = "list", .root = t_keep("list"), .file = "list.txt",
                              .split = DATA_GALLERY};
     if (data_open(&spec, &ds) == UFO_OK) {
         CHECK_EQ(ds.report.images[DATA_GALLERY], 4, "list gallery");
@@ -270,7 +270,7 @@ static void test_vehicleid(void) {
     for (int i = 1; i <= 5; i++)
         t_touch(t_path("vid/image/%07d.jpg", i));
     struct data_set ds;
-    struct data_spec spec = {.format = "vehicleid", .root = t_path("vid"), .test_size = 800};
+    struct data_spec spec = {.format = "vehicleid", .root = t_keep("vid"), .test_size = 800};
     ufo_status st = data_open(&spec, &ds);
     CHECK(st == UFO_OK, "vehicleid: %s", ufo_last_error());
     if (st == UFO_OK) {
@@ -312,7 +312,7 @@ static void test_veriwild(void) {
     t_touch(t_path("wild/images/00003/000004.jpg"));
     t_touch(t_path("wild/images/00003/000005.jpg"));
     struct data_set ds;
-    struct data_spec spec = {.format = "veriwild", .root = t_path("wild"), .test_size = 3000};
+    struct data_spec spec = {.format = "veriwild", .root = t_keep("wild"), .test_size = 3000};
     ufo_status st = data_open(&spec, &ds);
     CHECK(st == UFO_OK, "veriwild: %s", ufo_last_error());
     if (st != UFO_OK)
@@ -432,7 +432,7 @@ static void test_facebin(void) {
         data_set_free(&ds);
     }
     t_pickle_py3(t_path("bin/agedb_30.bin"), offsets);
-    struct data_spec spec = {.format = "facebin", .root = t_path("bin"), .file = "agedb_30.bin"};
+    struct data_spec spec = {.format = "facebin", .root = t_keep("bin"), .file = "agedb_30.bin"};
     ufo_status st = data_open(&spec, &ds);
     CHECK(st == UFO_OK, "facebin py3: %s", ufo_last_error());
     if (st == UFO_OK) {
@@ -440,7 +440,7 @@ static void test_facebin(void) {
         data_set_free(&ds);
     }
     t_pickle_py3_proto2(t_path("bin/p2.bin"));
-    spec.root = t_path("bin/p2.bin");
+    spec.root = t_keep("bin/p2.bin");
     spec.file = NULL;
     st = data_open(&spec, &ds);
     CHECK(st == UFO_OK, "facebin py3 protocol 2: %s", ufo_last_error());

@@ -52,7 +52,7 @@ static void test_market1501(void) {
         t_touch(t_path("market/bounding_box_test/-1_c%ds4_%06d_02.jpg", 1 + i % 6, serial));
     for (int i = 0; i < 2793; i++, serial++)
         t_touch(t_path("market/bounding_box_test/0000_c%ds5_%06d_03.jpg", 1 + i % 6, serial));
-    struct data_spec spec = {.format = "market1501", .root = t_path("market")};
+    struct data_spec spec = {.format = "market1501", .root = t_keep("market")};
     struct data_set ds;
     if (!t_load(&ds, &spec))
         return;
@@ -83,7 +83,7 @@ static void test_veri776(void) {
             t_touch(t_path("veri/image_test/%04d_c%03d_%08d_0.jpg", 577 + k, 1 + serial % 20,
                            serial));
     }
-    struct data_spec spec = {.format = "veri776", .root = t_path("veri")};
+    struct data_spec spec = {.format = "veri776", .root = t_keep("veri")};
     struct data_set ds;
     if (!t_load(&ds, &spec))
         return;
@@ -122,7 +122,7 @@ static void test_msmt17(void) {
     t_buf_write(&val, t_path("msmt/list_val.txt"));
     t_buf_write(&query, t_path("msmt/list_query.txt"));
     t_buf_write(&gallery, t_path("msmt/list_gallery.txt"));
-    struct data_spec spec = {.format = "msmt17", .root = t_path("msmt")};
+    struct data_spec spec = {.format = "msmt17", .root = t_keep("msmt")};
     struct data_set ds;
     if (!t_load(&ds, &spec))
         return;
@@ -151,7 +151,7 @@ static void test_sop(void) {
                      i);
     t_buf_write(&train, t_path("sop/Ebay_train.txt"));
     t_buf_write(&test, t_path("sop/Ebay_test.txt"));
-    struct data_spec spec = {.format = "sop", .root = t_path("sop"), .no_file_check = 1};
+    struct data_spec spec = {.format = "sop", .root = t_keep("sop"), .no_file_check = 1};
     struct data_set ds;
     if (!t_load(&ds, &spec))
         return;
@@ -180,7 +180,7 @@ static void test_vehicleid(void) {
         t_buf_write(&test, t_path("vid/train_test_split/test_list_%d.txt", sizes[s]));
     }
     for (int s = 0; s < 3; s++) {
-        struct data_spec spec = {.format = "vehicleid", .root = t_path("vid"),
+        struct data_spec spec = {.format = "vehicleid", .root = t_keep("vid"),
                                  .test_size = sizes[s], .no_file_check = 1,
                                  .parts = s == 0 ? DATA_PART_ALL : DATA_PART_EVAL};
         struct data_set ds;
@@ -219,7 +219,7 @@ static void test_veriwild(void) {
     t_buf_write(&train, t_path("wild/train_test_split/train_list.txt"));
     t_buf_write(&query, t_path("wild/train_test_split/test_3000_query.txt"));
     t_buf_write(&gallery, t_path("wild/train_test_split/test_3000.txt"));
-    struct data_spec spec = {.format = "veriwild", .root = t_path("wild"), .test_size = 3000,
+    struct data_spec spec = {.format = "veriwild", .root = t_keep("wild"), .test_size = 3000,
                              .no_file_check = 1};
     struct data_set ds;
     if (!t_load(&ds, &spec))
@@ -264,7 +264,7 @@ static void test_idx(void) {
     t_idx_file(t_path("idx/train-labels-idx1-ubyte.gz"), 1, 60000, 0);
     t_idx_file(t_path("idx/t10k-images-idx3-ubyte"), 0, 10000, 1);
     t_idx_file(t_path("idx/t10k-labels-idx1-ubyte"), 0, 10000, 0);
-    struct data_spec spec = {.format = "idx", .root = t_path("idx")};
+    struct data_spec spec = {.format = "idx", .root = t_keep("idx")};
     struct data_set ds;
     if (!t_load(&ds, &spec))
         return;
@@ -293,7 +293,7 @@ static void test_lfw(void) {
         }
     }
     t_buf_write(&pairs, t_path("lfw/pairs.txt"));
-    struct data_spec spec = {.format = "pairs", .root = t_path("lfw")};
+    struct data_spec spec = {.format = "pairs", .root = t_keep("lfw")};
     struct data_set ds;
     if (t_load(&ds, &spec)) {
         CHECK_EQ(ds.pairs.count, 6000, "lfw pairs");
@@ -325,7 +325,7 @@ static void test_lfw(void) {
         t_printf(&b, "%c", (i / 300) % 2 ? 0x89 : 0x88);
     t_printf(&b, "e%c.", 0x86);
     t_buf_write(&b, t_path("lfw/lfw.bin"));
-    struct data_spec bin = {.format = "facebin", .root = t_path("lfw/lfw.bin")};
+    struct data_spec bin = {.format = "facebin", .root = t_keep("lfw/lfw.bin")};
     if (t_load(&ds, &bin)) {
         CHECK_EQ(ds.count, 12000, "lfw.bin images");
         CHECK_EQ(ds.pairs.count, 6000, "lfw.bin pairs");
@@ -346,7 +346,7 @@ static void test_xlfw(void) {
         t_printf(&list, "Person_%d_%04d.jpg %d\n", same ? i : i + 6000, 2, same ? i + 1 : 0);
     }
     t_buf_write(&list, t_path("cplfw/pairs_CPLFW.txt"));
-    struct data_spec spec = {.format = "pairs", .root = t_path("cplfw"), .no_file_check = 1};
+    struct data_spec spec = {.format = "pairs", .root = t_keep("cplfw"), .no_file_check = 1};
     struct data_set ds;
     if (!t_load(&ds, &spec))
         return;

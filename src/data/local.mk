@@ -14,3 +14,7 @@ check_PROGRAMS += tests/test_read_official
 TESTS += tests/test_read_official
 tests_test_read_official_SOURCES = tests/test_read_official.c tests/read_util.h
 tests_test_read_official_LDADD = $(UFO_LIBS) $(ZLIB_LIBS)
+check_PROGRAMS += tests/test_read_bad
+TESTS += tests/test_read_bad
+tests_test_read_bad_SOURCES = tests/test_read_bad.c tests/read_util.h tests/read_writers.h
+tests_test_read_bad_LDADD = $(UFO_LIBS) $(ZLIB_LIBS)

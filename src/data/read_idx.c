@@ -117,18 +117,19 @@ static ufo_status idx_load(struct data_set *ds, const char *root, const char *pr
             if (got >= 0 && (size_t)got < piece)
                 break;
         }
-        if (st == UFO_OK && n < want) {
-            log_warn("dataset %s: %s is truncated: %u of %zu labels", ds->name, lab_path, n, want);
-            ds->report.bad_records += want - n;
-        }
     }
-    if (st == UFO_OK && n != idims[0]) {
-        size_t lost = n > idims[0] ? n - idims[0] : idims[0] - n;
-        log_warn("dataset %s: %s has %u images but %s %u labels; using %u", ds->name, img_path,
-                 idims[0], lab_path, n, n < idims[0] ? n : idims[0]);
+    if (st == UFO_OK) {
+        /* what is missing from either file is counted once */
+        uint32_t claimed = idims[0] > ldims[0] ? idims[0] : ldims[0];
+        if (n < ldims[0])
+            log_warn("dataset %s: %s is truncated: %u of %u labels", ds->name, lab_path, n,
+                     ldims[0]);
+        if (idims[0] != ldims[0])
+            log_warn("dataset %s: %s announces %u images but %s %u labels", ds->name, img_path,
+                     idims[0], lab_path, ldims[0]);
         if (n > idims[0])
             n = idims[0];
-        ds->report.bad_records += lost;
+        ds->report.bad_records += claimed - n;
     }
 
     /* images, one at a time into the pixel store */
