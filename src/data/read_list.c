@@ -1,0 +1,54 @@
+/* format = list: a text file of `relative/path label [camera]` lines. */
+#include "config.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/reader.h"
+
+/* The list file is spec->file (default list.txt), relative to root unless absolute; image paths
+ * are relative to root. Label -1 marks a distractor; '#' starts a comment line. Paths cannot
+ * hold blanks. */
+ufo_status data_read_list(const struct data_spec *spec, struct data_set *ds) {
+    const char *file = spec->file ? spec->file : "list.txt";
+    char list_path[4096], path[4096];
+    ufo_status st = UFO_OK;
+    if (file[0] == '/')
+        snprintf(list_path, sizeof list_path, "%s", file);
+    else
+        st = data_path_join(list_path, sizeof list_path, spec->root, file);
+    char *text = NULL;
+    if (st == UFO_OK)
+        st = data_read_text(list_path, &text, NULL);
+    char *cursor = text, *line;
+    size_t line_no = 0;
+    while (st == UFO_OK && (line = data_next_line(&cursor))) {
+        line_no++;
+        char *tok[3];
+        long label, camera = -1;
+        int n = data_split_tokens(line, tok, 3);
+        if (n == 0 || tok[0][0] == '#')
+            continue;
+        if (n < 2 || n > 3) {
+            data_note_bad_line(ds, list_path, line_no, "expected `path label [camera]`");
+            continue;
+        }
+        if (data_parse_int(tok[1], -1, INT32_MAX, &label) ||
+            (n == 3 && data_parse_int(tok[2], 0, INT32_MAX, &camera))) {
+            data_note_bad_line(ds, list_path, line_no, "label or camera is not an integer");
+            continue;
+        }
+        st = data_path_join(path, sizeof path, spec->root, tok[0]);
+        if (st != UFO_OK)
+            break;
+        if (!spec->no_file_check && !data_is_file(path)) {
+            data_note_missing(ds, path);
+            continue;
+        }
+        st = data_add_file(ds, path, spec->split, (int32_t)label, (int32_t)camera);
+    }
+    free(text);
+    return st;
+}
