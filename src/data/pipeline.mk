@@ -1,1 +1,7 @@
 # src/data pipeline: decoding, augmentation, batches
+libufo_la_SOURCES += src/data/image.c src/data/image.h src/data/rng.h src/data/augment.c \
+	src/data/augment.h
+
+check_PROGRAMS += tests/test_image
+TESTS += tests/test_image
+tests_test_image_LDADD = $(UFO_LIBS) $(PNG_LIBS) $(TURBOJPEG_LIBS)
