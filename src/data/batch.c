@@ -71,7 +71,7 @@ struct data_batcher {
 };
 
 ufo_status data_split_batch(int total, const size_t *counts, int n, int *sizes) {
-    if (n == 0)
+    if (n <= 0)
         return UFO_OK;
     if (total < n)
         return ufo_fail(UFO_ERR_CONFIG, "batch: total %d is smaller than the %d tasks sharing it",
