@@ -2,10 +2,14 @@
 # readers, the ufo-eval program, its tests and benchmark (one owner, one fragment).
 libufo_la_SOURCES += src/io/npy.c src/io/npy.h src/io/labels.c src/io/labels.h \
 	src/eval/rank.c src/eval/rank.h src/eval/rank_host.c src/eval/metrics.c \
-	src/eval/metrics.h src/eval/verify.c src/eval/report.c src/eval/rank_nodevice.c
+	src/eval/metrics.h src/eval/verify.c src/eval/report.c src/eval/rank_device.c
+UFO_EMBEDDED += cl/eval.cl
 
 check_PROGRAMS += tests/test_npy tests/test_labels tests/test_metrics
 TESTS += tests/test_npy tests/test_labels tests/test_metrics
 tests_test_npy_LDADD = $(UFO_LIBS)
 tests_test_labels_LDADD = $(UFO_LIBS)
 tests_test_metrics_LDADD = $(UFO_LIBS) -lm
+check_PROGRAMS += tests/test_eval_device
+TESTS += tests/test_eval_device
+tests_test_eval_device_LDADD = $(UFO_LIBS) -lm
