@@ -104,6 +104,36 @@ int main(void) {
     memset(longline, '1', sizeof longline);
     expect_fail("long.txt", longline, sizeof longline, UFO_ERR_FORMAT, "too long");
 
+    /* pair lists */
+    snprintf(path, sizeof path, "%s/pairs.txt", dir);
+    const char *pairs_text = "# a b same\n0 1 1\n\n2\t3 0\r\n4 0 1";
+    put(path, pairs_text, strlen(pairs_text));
+    struct io_pair *pairs;
+    size_t np;
+    CHECK(io_pairs_read(path, &pairs, &np) == UFO_OK, "pairs: %s", ufo_last_error());
+    CHECK(np == 3 && pairs[0].a == 0 && pairs[0].b == 1 && pairs[0].same == 1 &&
+          pairs[1].a == 2 && pairs[1].b == 3 && pairs[1].same == 0 && pairs[2].a == 4,
+          "pairs read wrong (%zu)", np);
+    free(pairs);
+    const struct {
+        const char *name, *text, *where;
+    } bad_pairs[] = {
+        {"p-empty.txt", "", "no pairs"},
+        {"p-short.txt", "0 1 1\n2 3\n", ":2:"},
+        {"p-same.txt", "0 1 2\n", ":1: rows must"},
+        {"p-neg.txt", "0 -1 1\n", ":1: rows must"},
+        {"p-text.txt", "a b 1\n", ":1: expected"},
+        {"p-float.txt", "0 1 0.5\n", ":1: expected"},
+    };
+    for (size_t i = 0; i < sizeof bad_pairs / sizeof *bad_pairs; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, bad_pairs[i].name);
+        put(path, bad_pairs[i].text, strlen(bad_pairs[i].text));
+        ufo_status st = io_pairs_read(path, &pairs, &np);
+        CHECK(st == UFO_ERR_FORMAT && strstr(ufo_last_error(), path) &&
+              strstr(ufo_last_error(), bad_pairs[i].where) && pairs == NULL,
+              "%s: %s: %s", bad_pairs[i].name, ufo_status_name(st), ufo_last_error());
+    }
+
     if (failures == 0) {
         char cmd[128];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

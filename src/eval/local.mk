@@ -13,3 +13,7 @@ tests_test_metrics_LDADD = $(UFO_LIBS) -lm
 check_PROGRAMS += tests/test_eval_device
 TESTS += tests/test_eval_device
 tests_test_eval_device_LDADD = $(UFO_LIBS) -lm
+
+bin_PROGRAMS += ufo-eval
+ufo_eval_SOURCES = src/tools/ufo_eval.c
+ufo_eval_LDADD = $(UFO_LIBS)

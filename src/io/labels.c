@@ -126,3 +126,62 @@ ufo_status io_labels_write(const char *path, const struct io_labels *labels) {
     if (fclose(f) != 0) return ufo_fail(UFO_ERR_IO, "%s: write failed: %s", path, strerror(errno));
     return UFO_OK;
 }
+
+ufo_status io_pairs_read(const char *path, struct io_pair **pairs, size_t *count) {
+    *pairs = NULL;
+    *count = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) return ufo_fail(UFO_ERR_IO, "%s: %s", path, strerror(errno));
+
+    struct io_pair *list = NULL;
+    size_t n = 0, cap = 0, lineno = 0;
+    char line[256];
+    ufo_status st = UFO_OK;
+    while (st == UFO_OK && fgets(line, sizeof line, f)) {
+        lineno++;
+        size_t len = strlen(line);
+        if (len == sizeof line - 1 && line[len - 1] != '\n' && !feof(f)) {
+            st = ufo_fail(UFO_ERR_FORMAT, "%s:%zu: line too long", path, lineno);
+            break;
+        }
+        char *save = NULL, *tok[4];
+        int nt = 0;
+        for (char *t = strtok_r(line, " \t\r\n", &save); t && nt < 4;
+             t = strtok_r(NULL, " \t\r\n", &save))
+            tok[nt++] = t;
+        if (nt == 0 || tok[0][0] == '#') continue;
+        int64_t v[3];
+        if (nt != 3 || !labels_int(tok[0], &v[0]) || !labels_int(tok[1], &v[1]) ||
+            !labels_int(tok[2], &v[2])) {
+            st = ufo_fail(UFO_ERR_FORMAT, "%s:%zu: expected three integers (A B SAME)",
+                          path, lineno);
+            break;
+        }
+        if (v[0] < 0 || v[1] < 0 || (v[2] != 0 && v[2] != 1)) {
+            st = ufo_fail(UFO_ERR_FORMAT, "%s:%zu: rows must be >= 0 and SAME 0 or 1, found "
+                          "%lld %lld %lld", path, lineno, (long long)v[0], (long long)v[1],
+                          (long long)v[2]);
+            break;
+        }
+        if (n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            struct io_pair *grown = realloc(list, cap * sizeof *grown);
+            if (!grown) {
+                st = ufo_fail(UFO_ERR_NOMEM, "%s: no memory for %zu pairs", path, cap);
+                break;
+            }
+            list = grown;
+        }
+        list[n++] = (struct io_pair){(size_t)v[0], (size_t)v[1], (int)v[2]};
+    }
+    if (st == UFO_OK && ferror(f)) st = ufo_fail(UFO_ERR_IO, "%s: read error", path);
+    fclose(f);
+    if (st == UFO_OK && n == 0) st = ufo_fail(UFO_ERR_FORMAT, "%s: no pairs in the file", path);
+    if (st != UFO_OK) {
+        free(list);
+        return st;
+    }
+    *pairs = list;
+    *count = n;
+    return UFO_OK;
+}

@@ -28,4 +28,14 @@ ufo_status io_labels_write(const char *path, const struct io_labels *labels);
 
 void io_labels_free(struct io_labels *labels);
 
+/* One verification pair: two feature rows and whether they show the same identity. */
+struct io_pair {
+    size_t a, b;
+    int same;
+};
+
+/* Read a pair list: one pair per line, `A B SAME` with A, B 0-based feature rows and SAME 1
+ * (same identity) or 0. Blank lines and '#' lines are skipped. `*pairs` is malloc'ed. */
+ufo_status io_pairs_read(const char *path, struct io_pair **pairs, size_t *count);
+
 #endif
