@@ -17,3 +17,10 @@ tests_test_eval_device_LDADD = $(UFO_LIBS) -lm
 bin_PROGRAMS += ufo-eval
 ufo_eval_SOURCES = src/tools/ufo_eval.c
 ufo_eval_LDADD = $(UFO_LIBS)
+
+# bench/eval: SOP Recall@K and Market mAP at full size beside numpy (bench/eval_run.sh)
+EXTRA_PROGRAMS += bench/eval
+UFO_BENCH += bench/eval
+bench_eval_SOURCES = bench/eval.c
+bench_eval_LDADD = $(UFO_LIBS) -lm
+EXTRA_DIST += bench/eval_peer.py bench/eval_run.sh
