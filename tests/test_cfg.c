@@ -193,6 +193,11 @@ struct bad {
     const char *message;
 };
 
+#define TEN "xxxxxxxxxx"
+#define HUNDRED TEN TEN TEN TEN TEN TEN TEN TEN TEN TEN
+#define LONG_VALUE HUNDRED HUNDRED HUNDRED HUNDRED HUNDRED HUNDRED HUNDRED HUNDRED HUNDRED HUNDRED \
+    HUNDRED
+
 static const struct bad bads[] = {
     {"[basic]\nn = 0x10\n", NULL, UFO_ERR_CONFIG,
      "FILE:2: basic.n = \"0x10\": not a base-10 integer"},
@@ -248,6 +253,11 @@ static const struct bad bads[] = {
      "--set: basic.s: value contains both kinds of quotes"},
     {NULL, "basic.s=a\tb", UFO_ERR_CONFIG, "--set: basic.s: value contains a control character"},
     {"[item.a]\nweight = 2\n", NULL, UFO_ERR_CONFIG, "FILE: [item.a] needs label (a string)"},
+    {"\xEF\xBB\xBF[basic]\nn = 1\n", NULL, UFO_ERR_CONFIG,
+     "FILE:1: the file starts with a UTF-8 byte-order mark, which iniparser cannot read: save it "
+     "without one"},
+    {"[basic]\r\nn = 1\r\ns = " LONG_VALUE "\r\n", NULL, UFO_ERR_CONFIG,
+     "FILE:3: line longer than iniparser's limit of 1022 characters"},
     {"[basic]\ns = /data/a#1\n", NULL, UFO_ERR_CONFIG,
      "FILE:2: basic.s: '#' in the value would start a comment: quote the value (\"...\") to keep "
      "it, or put a space before the comment"},

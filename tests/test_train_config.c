@@ -63,7 +63,7 @@ static void test_defaults(void) {
               strcmp(t->run_dir, "runs/ufo") == 0, "loop defaults");
     const struct train_model_config *m = &tc->model;
     CHECK(m->embed_dim == 768 && m->depth == 12 && m->heads == 12 && m->head_dim == 64 &&
-              m->patch_size == 16 && m->image_height == 224 && m->image_width == 224 &&
+              m->patch_size == 16 && m->image_size == 224 &&
               m->mlp_ratio_max == 4 && m->min_depth == 10 && m->drop_path_rate == 0.2 &&
               m->gumbel_temperature == 5, "model defaults");
     CHECK(m->heads_choices.n == 3 && m->heads_choices.v[0] == 10 && m->heads_choices.v[2] == 12,
@@ -323,14 +323,33 @@ static const struct bad bads[] = {
      "FILE:2: train.batch_size: 1 leaves 1 images for 2 task(s) without batch_size or "
      "batch_share"},
     /* search space and image */
-    {"[model]\nheads_choices = 10, 13\n" BASE, NULL, "FILE:2: model.heads_choices: 13 > heads 12"},
+    {"[model]\nheads_choices = 10, 13\n" BASE, NULL,
+     "FILE:2: model.heads_choices: the largest, 13, must equal heads 12"},
+    {"[model]\nheads_choices = 12, 10\n" BASE, NULL,
+     "FILE:2: model.heads_choices: must increase (10 after 12)"},
+    {"[model]\nheads = 9\nheads_choices = 1, 2, 3, 4, 5, 6, 7, 8, 9\n" BASE, NULL,
+     "FILE:3: model.heads_choices: 9 choices, at most 8"},
     {"[model]\nmin_depth = 13\n" BASE, NULL, "FILE:2: model.min_depth: 13 > depth 12"},
+    {"[model]\ndepth = 33\n" BASE, NULL, "FILE:2: model.depth = \"33\": must be <= 32"},
     {"[model]\nmlp_ratio_choices = 3, 4.5\n" BASE, NULL,
-     "FILE:2: model.mlp_ratio_choices: 4.5 > mlp_ratio_max 4"},
-    {"[model]\nimage_height = 250\n" BASE, NULL,
-     "FILE:2: model.image_height: 250 is not a multiple of patch_size 16"},
-    {"[model]\npatch_size = 32\nimage_width = 240\n" BASE, NULL,
-     "FILE:3: model.image_width: 240 is not a multiple of patch_size 32"},
+     "FILE:2: model.mlp_ratio_choices: the largest, 4.5, must equal mlp_ratio_max 4"},
+    {"[model]\nmlp_ratio_choices = 3.5, 3, 4\n" BASE, NULL,
+     "FILE:2: model.mlp_ratio_choices: must increase (3 after 3.5)"},
+    {"[model]\nembed_dim = 100\nmlp_ratio_choices = 3.125, 4\n" BASE, NULL,
+     "FILE:3: model.mlp_ratio_choices: 3.125 * embed_dim 100 = 312.5 is not a whole number of "
+     "hidden units"},
+    {"[model]\nimage_size = 250\n" BASE, NULL,
+     "FILE:2: model.image_size: 250 is not a multiple of patch_size 16"},
+    {"[model]\npatch_size = 32\nimage_size = 240\n" BASE, NULL,
+     "FILE:3: model.image_size: 240 is not a multiple of patch_size 32"},
+    /* task names and count */
+    {"[task.a-b]\nkind = face\ndatasets = folder:/c\n" BASE, NULL,
+     "FILE: [task.a-b]: a task name holds at most 31 of a-z, 0-9 and '_'"},
+    {"[task.abcdefghijklmnopqrstuvwxyz012345]\nkind = face\ndatasets = folder:/c\n" BASE, NULL,
+     "FILE: [task.abcdefghijklmnopqrstuvwxyz012345]: a task name holds at most 31 of a-z, 0-9 "
+     "and '_'"},
+    {"[task.c]\n[task.d]\n[task.e]\n[task.f]\n[task.g]\n[task.h]\n[task.i]\n" BASE, NULL,
+     "FILE: 9 [task.NAME] sections, at most 8"},
     /* evaluation */
     {"[eval]\ntasks = zzz\n" BASE, NULL, "FILE:2: eval.tasks: no [task.zzz] section"},
     {"[eval]\ntasks = a\n" BASE, NULL, "FILE:2: eval.tasks: task a has no eval_datasets"},

@@ -627,6 +627,16 @@ static ufo_status cfg_scan_text(const char *path, const char *text, size_t size,
         size_t n = nl ? (size_t)(nl - s) : size - pos;
         pos += n + 1;
         line++;
+        if (line == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+            st = ufo_fail(UFO_ERR_CONFIG, "%s:1: the file starts with a UTF-8 byte-order mark, "
+                          "which iniparser cannot read: save it without one", path);
+            break;
+        }
+        if (n >= 1023) {
+            st = ufo_fail(UFO_ERR_CONFIG, "%s:%d: line longer than iniparser's limit of 1022 "
+                          "characters", path, line);
+            break;
+        }
         if (memchr(s, '\0', n)) {
             st = ufo_fail(UFO_ERR_CONFIG, "%s:%d: binary data (a NUL byte) in a text file",
                           path, line);

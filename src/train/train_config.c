@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stddef.h>
@@ -20,6 +21,13 @@
 #define LOOP(field) offsetof(struct train_loop_config, field)
 #define EVAL(field) offsetof(struct train_eval_config, field)
 
+/* The supernet's fixed-size tables (src/model/space.h): blocks, tasks, choices per block, and
+ * the longest task name (it appears in tensor names). */
+#define TC_MAX_BLOCKS 32
+#define TC_MAX_TASKS 8
+#define TC_MAX_CHOICES 8
+#define TC_TASK_NAME_MAX 31
+
 /* Upper bounds guard against typos (an extra zero) more than they state limits. */
 static const struct cfg_key device_keys[] = {
     {.name = "spec", .type = CFG_STRING, .def = "auto", .min_items = 1, .offset = DEV(spec),
@@ -29,7 +37,8 @@ static const struct cfg_key device_keys[] = {
 static const struct cfg_key model_keys[] = {
     {.name = "embed_dim", .type = CFG_INT, .def = "768", .min = 1, .max = 8192,
      .offset = MOD(embed_dim), .help = "token width"},
-    {.name = "depth", .type = CFG_INT, .def = "12", .min = 1, .max = 256, .offset = MOD(depth),
+    {.name = "depth", .type = CFG_INT, .def = "12", .min = 1, .max = TC_MAX_BLOCKS,
+     .offset = MOD(depth),
      .help = "blocks of the largest architecture"},
     {.name = "heads", .type = CFG_INT, .def = "12", .min = 1, .max = 256, .offset = MOD(heads),
      .help = "attention heads of the largest architecture"},
@@ -37,10 +46,9 @@ static const struct cfg_key model_keys[] = {
      .offset = MOD(head_dim), .help = "width of one attention head (fixed)"},
     {.name = "patch_size", .type = CFG_INT, .def = "16", .min = 1, .max = 1024,
      .offset = MOD(patch_size), .help = "side of a square patch, pixels"},
-    {.name = "image_height", .type = CFG_INT, .def = "224", .min = 1, .max = 8192,
-     .offset = MOD(image_height), .help = "input height, pixels (a multiple of patch_size)"},
-    {.name = "image_width", .type = CFG_INT, .def = "224", .min = 1, .max = 8192,
-     .offset = MOD(image_width), .help = "input width, pixels (a multiple of patch_size)"},
+    {.name = "image_size", .type = CFG_INT, .def = "224", .min = 1, .max = 8192,
+     .offset = MOD(image_size), .help = "side of the square input, pixels (a multiple of "
+                                         "patch_size)"},
     {.name = "mlp_ratio_max", .type = CFG_FLOAT, .def = "4", .min = 0, .max = 64, .min_open = true,
      .offset = MOD(mlp_ratio_max), .help = "FFN expansion of the largest architecture"},
     {.name = "heads_choices", .type = CFG_INTS, .def = "10, 11, 12", .min = 1, .max = 256,
@@ -49,7 +57,7 @@ static const struct cfg_key model_keys[] = {
     {.name = "mlp_ratio_choices", .type = CFG_FLOATS, .def = "3, 3.5, 4", .min = 0, .max = 64,
      .min_open = true, .min_items = 1, .offset = MOD(mlp_ratio_choices),
      .help = "FFN expansions a block may take in the search space"},
-    {.name = "min_depth", .type = CFG_INT, .def = "10", .min = 1, .max = 256,
+    {.name = "min_depth", .type = CFG_INT, .def = "10", .min = 1, .max = TC_MAX_BLOCKS,
      .offset = MOD(min_depth), .help = "fewest blocks an architecture keeps"},
     {.name = "drop_path_rate", .type = CFG_FLOAT, .def = "0.2", .min = 0, .max = 0.999,
      .offset = MOD(drop_path_rate), .help = "stochastic depth of the last block (linear in depth)"},
@@ -349,20 +357,38 @@ static ufo_status tc_check(struct train_config *tc) {
 
     if (m->min_depth > m->depth)
         return tc_fail(tc, "model", "min_depth", "%ld > depth %ld", m->min_depth, m->depth);
-    for (size_t i = 0; i < m->heads_choices.n; i++)
-        if (m->heads_choices.v[i] > m->heads)
-            return tc_fail(tc, "model", "heads_choices", "%ld > heads %ld",
-                           m->heads_choices.v[i], m->heads);
-    for (size_t i = 0; i < m->mlp_ratio_choices.n; i++)
-        if (m->mlp_ratio_choices.v[i] > m->mlp_ratio_max)
-            return tc_fail(tc, "model", "mlp_ratio_choices", "%g > mlp_ratio_max %g",
-                           m->mlp_ratio_choices.v[i], m->mlp_ratio_max);
-    if (m->image_height % m->patch_size != 0)
-        return tc_fail(tc, "model", "image_height", "%ld is not a multiple of patch_size %ld",
-                       m->image_height, m->patch_size);
-    if (m->image_width % m->patch_size != 0)
-        return tc_fail(tc, "model", "image_width", "%ld is not a multiple of patch_size %ld",
-                       m->image_width, m->patch_size);
+
+    /* choices: increasing, at most TC_MAX_CHOICES, the largest being the supernet's own */
+    const struct cfg_ints *hc = &m->heads_choices;
+    if (hc->n > TC_MAX_CHOICES)
+        return tc_fail(tc, "model", "heads_choices", "%zu choices, at most %d", hc->n,
+                       TC_MAX_CHOICES);
+    for (size_t i = 1; i < hc->n; i++)
+        if (hc->v[i] <= hc->v[i - 1])
+            return tc_fail(tc, "model", "heads_choices", "must increase (%ld after %ld)",
+                           hc->v[i], hc->v[i - 1]);
+    if (hc->v[hc->n - 1] != m->heads)
+        return tc_fail(tc, "model", "heads_choices", "the largest, %ld, must equal heads %ld",
+                       hc->v[hc->n - 1], m->heads);
+    const struct cfg_floats *mc = &m->mlp_ratio_choices;
+    if (mc->n > TC_MAX_CHOICES)
+        return tc_fail(tc, "model", "mlp_ratio_choices", "%zu choices, at most %d", mc->n,
+                       TC_MAX_CHOICES);
+    for (size_t i = 0; i < mc->n; i++) {
+        if (i > 0 && mc->v[i] <= mc->v[i - 1])
+            return tc_fail(tc, "model", "mlp_ratio_choices", "must increase (%g after %g)",
+                           mc->v[i], mc->v[i - 1]);
+        double hidden = mc->v[i] * (double)m->embed_dim;
+        if (hidden != floor(hidden))
+            return tc_fail(tc, "model", "mlp_ratio_choices", "%g * embed_dim %ld = %g is not "
+                           "a whole number of hidden units", mc->v[i], m->embed_dim, hidden);
+    }
+    if (mc->v[mc->n - 1] != m->mlp_ratio_max)
+        return tc_fail(tc, "model", "mlp_ratio_choices", "the largest, %g, must equal "
+                       "mlp_ratio_max %g", mc->v[mc->n - 1], m->mlp_ratio_max);
+    if (m->image_size % m->patch_size != 0)
+        return tc_fail(tc, "model", "image_size", "%ld is not a multiple of patch_size %ld",
+                       m->image_size, m->patch_size);
 
     /* dataset lists; a [dataset.NAME] no task names is most likely a typo */
     bool *used = calloc(tc->n_datasets + 1, sizeof *used);
@@ -425,6 +451,21 @@ ufo_status train_config_from_doc(struct train_config **out, struct cfg_doc *doc)
         st = ufo_fail(UFO_ERR_CONFIG, "%s: no [task.NAME] section: a run needs at least one task",
                       cfg_path(doc) ? cfg_path(doc) : "configuration");
         goto fail;
+    }
+    if (n > TC_MAX_TASKS) {
+        st = ufo_fail(UFO_ERR_CONFIG, "%s: %zu [task.NAME] sections, at most %d",
+                      cfg_path(doc) ? cfg_path(doc) : "configuration", n, TC_MAX_TASKS);
+        goto fail;
+    }
+    for (size_t i = 0; i < n; i++) {
+        /* task names become parts of tensor names: no '-', bounded length */
+        const char *name = cfg_instance(doc, "task.", i) + strlen("task.");
+        if (strchr(name, '-') || strlen(name) > TC_TASK_NAME_MAX) {
+            st = ufo_fail(UFO_ERR_CONFIG, "%s: [task.%s]: a task name holds at most %d of a-z, "
+                          "0-9 and '_'", cfg_path(doc) ? cfg_path(doc) : "configuration", name,
+                          TC_TASK_NAME_MAX);
+            goto fail;
+        }
     }
     tc->tasks = calloc(n, sizeof *tc->tasks);
     if (!tc->tasks) {

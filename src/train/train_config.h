@@ -47,10 +47,12 @@ struct train_device_config {
 
 struct train_model_config {
     long embed_dim, depth, heads, head_dim;
-    long patch_size, image_height, image_width;
+    long patch_size, image_size;          /* square input of image_size² pixels */
     double mlp_ratio_max;
-    struct cfg_ints heads_choices;       /* head counts a block may use, each <= heads */
-    struct cfg_floats mlp_ratio_choices; /* FFN expansions a block may use, each <= max */
+    struct cfg_ints heads_choices;       /* head counts a block may use; increasing, the
+                                          * last = heads */
+    struct cfg_floats mlp_ratio_choices; /* FFN expansions a block may use; increasing, the
+                                          * last = mlp_ratio_max, each × embed_dim whole */
     long min_depth;
     double drop_path_rate;
     double gumbel_temperature;
