@@ -96,7 +96,7 @@ int main(void) {
 
     /* one training step */
     struct vit_losses losses;
-    REQUIRE_OK(vit_train_step(vit, &arch, &batch, &losses));
+    REQUIRE_OK(vit_train_step(vit, &arch, &batch, 0, &losses));
     size_t T = (size_t)ufo_space_tokens(&space), C = (size_t)space.embed_dim;
     float *got = malloc(B * T * C * sizeof *got), *got2 = malloc(B * T * C * sizeof *got2);
 

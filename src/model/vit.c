@@ -555,12 +555,12 @@ static ufo_status task_head(struct vit *m, int t, size_t s0, size_t n) {
 }
 
 ufo_status vit_train_step(struct vit *m, const struct ufo_arch *arch, const struct vit_batch *b,
-                          struct vit_losses *losses) {
+                          int accumulate, struct vit_losses *losses) {
     const struct ufo_space *s = &m->layout.space;
     const struct ufo_layout *L = &m->layout;
     TRY(check_batch(m, arch, b, 1));
     TRY(upload_batch(m, b, 1));
-    TRY(fill_zero(m, m->grads, 0, L->total));
+    if (!accumulate) TRY(fill_zero(m, m->grads, 0, L->total));
     size_t B = b->size, T = m->tokens, C = (size_t)s->embed_dim, K = m->patch_cols;
 
     /* forward through the trunk, then every task's heads (forward and backward) */

@@ -61,9 +61,11 @@ ufo_status vit_download(struct vit *vit, float *params);
 
 /* One training pass of `arch`: forward with gumbel gates (both FFN paths run), BN-neck on
  * batch statistics (running statistics updated), CosFace and triplet losses, and backward
- * into the gradient buffer, which this call zeroes first. Losses come back to the host. */
+ * into the gradient buffer, which this call zeroes first unless `accumulate` (the sandwich
+ * rule sums several architectures' gradients). Losses come back to the host. */
 ufo_status vit_train_step(struct vit *vit, const struct ufo_arch *arch,
-                          const struct vit_batch *batch, struct vit_losses *losses);
+                          const struct vit_batch *batch, int accumulate,
+                          struct vit_losses *losses);
 
 /* Evaluation forward of `arch`: the architecture's paths decide, only used paths run, BN-neck
  * on running statistics. Writes features [B, C] (the final LN's cls token) and neck [B, C]

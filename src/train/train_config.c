@@ -126,6 +126,14 @@ static const struct cfg_key task_keys[] = {
      .offset = TASK(loss_weight), .help = "weight of this task in the summed loss"},
     {.name = "lr_scale", .type = CFG_FLOAT, .def = "1", .min = 0, .max = 1000,
      .offset = TASK(lr_scale), .help = "learning-rate factor of this task's own parameters"},
+    {.name = "autoaugment", .type = CFG_BOOL, .def = "true", .offset = TASK(autoaugment),
+     .help = "AutoAugment (ImageNet policy) with probability 0.5"},
+    {.name = "pad_crop", .type = CFG_BOOL, .def = "true", .offset = TASK(pad_crop),
+     .help = "pad 10 pixels per side and crop back at a random place"},
+    {.name = "flip", .type = CFG_BOOL, .def = "true", .offset = TASK(flip),
+     .help = "horizontal flip with probability 0.5"},
+    {.name = "random_erasing", .type = CFG_BOOL, .def = "true", .offset = TASK(random_erasing),
+     .help = "random erasing with probability 0.5 (2%-33% of the area, noise-filled)"},
 };
 
 static const struct cfg_key train_keys[] = {

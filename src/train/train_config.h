@@ -76,6 +76,7 @@ struct train_task_config {
     double triplet_weight;
     double loss_weight;
     double lr_scale;
+    bool autoaugment, pad_crop, flip, random_erasing; /* training transform parts */
 };
 
 struct train_loop_config {

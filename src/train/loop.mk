@@ -1,0 +1,5 @@
+# src/train/train: the training loop and ufo-train
+libufo_la_SOURCES += src/train/train.c src/train/train.h
+bin_PROGRAMS += ufo-train
+ufo_train_SOURCES = src/tools/ufo_train.c
+ufo_train_LDADD = $(UFO_LIBS)

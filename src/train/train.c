@@ -1,0 +1,589 @@
+/* The training loop: every step draws a heterogeneous batch and an architecture, runs the
+ * supernet forward and backward on the device, clips each tensor's gradient and applies SGD
+ * with the step's learning rate. Every random draw is keyed by (seed, step), so a resumed run
+ * repeats the uninterrupted one exactly. */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "data/batch.h"
+#include "data/dataset.h"
+#include "device/device.h"
+#include "io/safetensors.h"
+#include "model/checkpoint.h"
+#include "model/vit.h"
+#include "ops/ops.h"
+#include "train/ckpt_files.h"
+#include "train/nanguard.h"
+#include "train/runlog.h"
+#include "train/schedule.h"
+#include "train/signals.h"
+#include "train/train.h"
+
+#define META_STEP "ufo.step"
+#define META_CONFIG "ufo.config"
+#define MOMENTUM_PREFIX "momentum."
+
+/* Everything one run holds. */
+struct trainer {
+    const struct train_config *tc;
+    ufo_device *dev;
+    struct ufo_space space;
+    struct vit *vit;
+    struct data_set *sets;          /* every dataset of every task, opened once */
+    size_t n_sets;
+    struct data_task tasks[UFO_MAX_TASKS];
+    const struct data_set **task_sets[UFO_MAX_TASKS];
+    struct data_batcher *batcher;
+    struct runlog *log;
+    struct train_schedule schedule;
+    struct train_nanguard guard;
+    const char *task_names[UFO_MAX_TASKS];
+    cl_mem norm_work;               /* scratch of the per-tensor clip and the finite check */
+    float *host_params, *host_momentum, *gumbel, *drop;
+    size_t batch_max;
+    long step;                      /* steps done */
+    char *last_checkpoint;
+    unsigned long long images[UFO_MAX_TASKS];
+};
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* mkdir -p for the run folder. */
+static ufo_status make_dirs(const char *path) {
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return ufo_fail(UFO_ERR_INVALID, "run folder path is too long: %s", path);
+    for (char *p = buf + 1;; p++) {
+        char c = *p;
+        if (c == '/' || c == '\0') {
+            *p = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return ufo_fail(UFO_ERR_IO, "%s: cannot create the folder: %s", buf,
+                                strerror(errno));
+            *p = c;
+        }
+        if (c == '\0') break;
+    }
+    return UFO_OK;
+}
+
+/* Open every dataset of every task and describe the tasks to the batcher. */
+static ufo_status open_data(struct trainer *tr) {
+    const struct train_config *tc = tr->tc;
+    size_t total = 0;
+    for (size_t t = 0; t < tc->n_tasks; t++) total += tc->tasks[t].n_datasets;
+    tr->sets = calloc(total ? total : 1, sizeof *tr->sets);
+    if (!tr->sets) return ufo_fail(UFO_ERR_NOMEM, "out of memory");
+    for (size_t t = 0; t < tc->n_tasks; t++) {
+        const struct train_task_config *task = &tc->tasks[t];
+        tr->task_sets[t] = calloc(task->n_datasets, sizeof *tr->task_sets[t]);
+        if (!tr->task_sets[t]) return ufo_fail(UFO_ERR_NOMEM, "out of memory");
+        for (size_t d = 0; d < task->n_datasets; d++) {
+            const struct train_dataset *ds = &task->datasets[d];
+            struct data_spec spec = {
+                .format = ds->format, .root = ds->root, .name = ds->name,
+                .parts = DATA_PART_TRAIN, .file = ds->file && *ds->file ? ds->file : NULL,
+                .images = ds->images && *ds->images ? ds->images : NULL,
+                .test_size = (int)ds->test_size, .split = (enum data_split)ds->split,
+                .no_file_check = ds->no_file_check,
+            };
+            struct data_set *set = &tr->sets[tr->n_sets];
+            ufo_status st = data_open(&spec, set);
+            if (st != UFO_OK) return st;
+            tr->n_sets++;
+            tr->task_sets[t][d] = set;
+        }
+        struct data_task *dt = &tr->tasks[t];
+        dt->name = task->name;
+        dt->sets = tr->task_sets[t];
+        dt->n_sets = task->n_datasets;
+        dt->batch = (int)task->batch;
+        dt->retrieval = task->triplet;
+        dt->k = (int)task->instances_per_label;
+        data_transform_defaults(&dt->transform, (int)tc->model.image_size,
+                                (int)tc->model.image_size);
+        dt->transform.autoaugment = task->autoaugment;
+        dt->transform.pad_crop = task->pad_crop;
+        dt->transform.flip = task->flip;
+        dt->transform.erase = task->random_erasing;
+        tr->task_names[t] = task->name;
+    }
+    struct data_batcher_config bc = {
+        .tasks = tr->tasks, .n_tasks = (int)tc->n_tasks, .total_batch = (int)tc->train.batch_size,
+        .width = (int)tc->model.image_size, .height = (int)tc->model.image_size,
+        .seed = (uint64_t)tc->train.seed, .start_step = (uint64_t)tr->step,
+        .workers = (int)tc->train.workers, .synchronous = tc->train.workers == 0,
+    };
+    return data_batcher_new(&bc, &tr->batcher);
+}
+
+/* The search space and tasks of the configuration; classes come from the data. */
+static ufo_status make_space(struct trainer *tr) {
+    const struct train_config *tc = tr->tc;
+    const struct train_model_config *mc = &tc->model;
+    struct ufo_space *s = &tr->space;
+    memset(s, 0, sizeof *s);
+    s->embed_dim = (int)mc->embed_dim;
+    s->head_dim = (int)mc->head_dim;
+    s->max_heads = (int)mc->heads;
+    s->depth = (int)mc->depth;
+    s->patch = (int)mc->patch_size;
+    s->image_size = (int)mc->image_size;
+    s->mlp_ratio_max = mc->mlp_ratio_max;
+    s->n_heads_choices = (int)mc->heads_choices.n;
+    for (size_t i = 0; i < mc->heads_choices.n; i++)
+        s->heads_choices[i] = (int)mc->heads_choices.v[i];
+    s->n_mlp_choices = (int)mc->mlp_ratio_choices.n;
+    for (size_t i = 0; i < mc->mlp_ratio_choices.n; i++)
+        s->mlp_ratio_choices[i] = mc->mlp_ratio_choices.v[i];
+    s->min_depth = (int)mc->min_depth;
+    s->n_tasks = (int)tc->n_tasks;
+    for (size_t t = 0; t < tc->n_tasks; t++) {
+        const struct train_task_config *task = &tc->tasks[t];
+        struct ufo_task *ut = &s->tasks[t];
+        snprintf(ut->name, sizeof ut->name, "%s", task->name);
+        ut->classes = (int)data_batcher_task_classes(tr->batcher, (int)t);
+        ut->triplet = task->triplet;
+        ut->cosface_scale = task->cosface_scale;
+        ut->cosface_margin = task->cosface_margin;
+        ut->loss_weight = task->loss_weight;
+    }
+    return ufo_space_validate(s);
+}
+
+/* Write params and momentum with the step and configuration: a temporary file, then rename. */
+static ufo_status save_checkpoint(struct trainer *tr) {
+    const struct ufo_layout *L = vit_layout(tr->vit);
+    ufo_status st;
+    if ((st = vit_download(tr->vit, tr->host_params)) ||
+        (st = device_read(tr->dev, vit_momentum(tr->vit), 0, L->total * sizeof(float),
+                          tr->host_momentum)))
+        return st;
+    char *path = train_ckpt_path(tr->tc->train.run_dir, tr->step);
+    struct ufo_st_out *outs = calloc(2 * (size_t)L->n, sizeof *outs);
+    char (*names)[UFO_PARAM_NAME_MAX + 16] = calloc((size_t)L->n, sizeof *names);
+    char *space_json = NULL, *config_text = NULL, step_text[32];
+    if (!path || !outs || !names) {
+        st = ufo_fail(UFO_ERR_NOMEM, "out of memory writing a checkpoint");
+        goto done;
+    }
+    if ((st = ufo_space_to_json(&tr->space, &space_json)) ||
+        (st = cfg_write_string(tr->tc->doc, false, &config_text)))
+        goto done;
+    size_t n = 0;
+    for (int i = 0; i < L->n; i++) {
+        const struct ufo_param *p = &L->params[i];
+        outs[n] = (struct ufo_st_out){.name = p->name, .ndim = p->ndim,
+                                      .data = tr->host_params + p->offset};
+        memcpy(outs[n].shape, p->shape, sizeof p->shape);
+        n++;
+    }
+    for (int i = 0; i < L->n; i++) {
+        const struct ufo_param *p = &L->params[i];
+        if (p->kind != UFO_PARAM_DECAY && p->kind != UFO_PARAM_NO_DECAY) continue;
+        snprintf(names[i], sizeof names[i], MOMENTUM_PREFIX "%s", p->name);
+        outs[n] = (struct ufo_st_out){.name = names[i], .ndim = p->ndim,
+                                      .data = tr->host_momentum + p->offset};
+        memcpy(outs[n].shape, p->shape, sizeof p->shape);
+        n++;
+    }
+    snprintf(step_text, sizeof step_text, "%ld", tr->step);
+    const char *meta[] = {UFO_META_FORMAT, "ufo-supernet-1", UFO_META_SPACE, space_json,
+                          META_STEP, step_text, META_CONFIG, config_text};
+    st = ufo_st_write(path, outs, n, meta, 4);
+    if (st == UFO_OK) {
+        free(tr->last_checkpoint);
+        tr->last_checkpoint = path;
+        path = NULL;
+        size_t removed = 0;
+        st = train_ckpt_rotate(tr->tc->train.run_dir, tr->tc->train.keep_checkpoints, &removed);
+        log_debug("checkpoint %s written", tr->last_checkpoint);
+    }
+done:
+    free(path);
+    free(outs);
+    free(names);
+    free(space_json);
+    free(config_text);
+    return st;
+}
+
+/* Continue from the newest checkpoint: parameters, momentum and the step count. */
+static ufo_status load_checkpoint(struct trainer *tr, const char *path) {
+    const struct ufo_layout *L = vit_layout(tr->vit);
+    ufo_st_file *f;
+    ufo_status st = ufo_st_open(path, &f);
+    if (st != UFO_OK) return st;
+    const char *step_text = ufo_st_metadata(f, META_STEP);
+    const char *space_text = ufo_st_metadata(f, UFO_META_SPACE);
+    char *want = NULL;
+    long step = -1;
+    if (!step_text || sscanf(step_text, "%ld", &step) != 1 || step < 0) {
+        st = ufo_fail(UFO_ERR_FORMAT, "%s: no step in the checkpoint's metadata", path);
+        goto done;
+    }
+    if ((st = ufo_space_to_json(&tr->space, &want)) != UFO_OK) goto done;
+    if (!space_text || strcmp(space_text, want) != 0) {
+        st = ufo_fail(UFO_ERR_CONFIG, "%s: the checkpoint's model or tasks differ from the "
+                      "configuration's; resume with the run's own config.ini", path);
+        goto done;
+    }
+    memset(tr->host_momentum, 0, L->total * sizeof(float));
+    for (int i = 0; i < L->n; i++) {
+        const struct ufo_param *p = &L->params[i];
+        if (p->kind != UFO_PARAM_DECAY && p->kind != UFO_PARAM_NO_DECAY) continue;
+        char name[UFO_PARAM_NAME_MAX + 16];
+        snprintf(name, sizeof name, MOMENTUM_PREFIX "%s", p->name);
+        const struct ufo_st_tensor *t = ufo_st_find(f, name);
+        if (!t || t->numel != p->numel) {
+            st = ufo_fail(UFO_ERR_FORMAT, "%s: tensor %s is missing or has the wrong size", path,
+                          name);
+            goto done;
+        }
+        if ((st = ufo_st_read_f32(f, t, tr->host_momentum + p->offset)) != UFO_OK) goto done;
+    }
+    if ((st = ufo_params_load_ignoring(L, tr->host_params, path, MOMENTUM_PREFIX)) ||
+        (st = vit_upload(tr->vit, tr->host_params)) ||
+        (st = device_write(tr->dev, vit_momentum(tr->vit), 0, L->total * sizeof(float),
+                           tr->host_momentum)))
+        goto done;
+    tr->step = step;
+done:
+    free(want);
+    ufo_st_close(f);
+    return st;
+}
+
+/* Gumbel noise [B, depth, 2] and drop-path masks [B, depth] of architecture `sub` of the step. */
+static void draw_noise(struct trainer *tr, const struct data_batch *b, int sub) {
+    int depth = tr->space.depth;
+    uint64_t seed = (uint64_t)tr->tc->train.seed, step = (uint64_t)tr->step;
+    double rate = tr->tc->model.drop_path_rate;
+    for (int i = 0; i < b->size; i++)
+        for (int d = 0; d < depth; d++) {
+            uint64_t index = ((uint64_t)sub << 40) | ((uint64_t)i * (uint64_t)depth + (uint64_t)d);
+            uint32_t w[4];
+            ufo_philox(seed, step, UFO_RNG_GUMBEL, index, w);
+            for (int k = 0; k < 2; k++) {
+                double u = ufo_uniform01(w[2 * k], w[2 * k + 1]);
+                tr->gumbel[((size_t)i * depth + d) * 2 + k] = (float)-log(-log(u));
+            }
+            ufo_philox(seed, step, UFO_RNG_DROPPATH, index, w);
+            double block_rate = depth > 1 ? rate * d / (depth - 1) : 0.0;
+            tr->drop[(size_t)i * depth + d] = ufo_uniform01(w[0], w[1]) >= block_rate ? 1.0f
+                                                                                        : 0.0f;
+        }
+}
+
+/* Which tensors an architecture's step trains: all but those of blocks no architecture of
+ * the step kept (their gradient is zero and PyTorch would leave them alone). */
+static int tensor_block(const char *name) {
+    int block;
+    return sscanf(name, "blocks.%d.", &block) == 1 ? block : -1;
+}
+
+/* The task a tensor belongs to (its task FFN, gate or heads), or -1 for the shared ones. */
+static int tensor_task(const struct ufo_space *s, const char *name) {
+    for (int t = 0; t < s->n_tasks; t++) {
+        char a[64], b[64], c[64];
+        snprintf(a, sizeof a, ".task_mlp.%s.", s->tasks[t].name);
+        snprintf(b, sizeof b, ".gate.%s", s->tasks[t].name);
+        snprintf(c, sizeof c, "heads.%s.", s->tasks[t].name);
+        size_t bl = strlen(b), nl = strlen(name);
+        if (strstr(name, a) || strncmp(name, c, strlen(c)) == 0 ||
+            (nl >= bl && strcmp(name + nl - bl, b) == 0))
+            return t;
+    }
+    return -1;
+}
+
+/* Per-tensor clip and SGD with the step's rate, bias and task factors. */
+static ufo_status apply_update(struct trainer *tr, double lr, const int *kept) {
+    const struct ufo_layout *L = vit_layout(tr->vit);
+    const struct train_loop_config *lc = &tr->tc->train;
+    for (int i = 0; i < L->n; i++) {
+        const struct ufo_param *p = &L->params[i];
+        if (p->kind != UFO_PARAM_DECAY && p->kind != UFO_PARAM_NO_DECAY) continue;
+        int block = tensor_block(p->name);
+        if (block >= 0 && !kept[block]) continue;
+        double rate = lr;
+        size_t len = strlen(p->name);
+        if (len > 5 && strcmp(p->name + len - 5, ".bias") == 0) rate *= lc->bias_lr_factor;
+        int task = tensor_task(&tr->space, p->name);
+        if (task >= 0) rate *= tr->tc->tasks[task].lr_scale;
+        float wd = p->kind == UFO_PARAM_DECAY ? (float)lc->weight_decay : 0.0f;
+        ufo_status st = ops_sgd(tr->dev, ops_vec(vit_params(tr->vit), p->offset),
+                                ops_vec(vit_grads(tr->vit), p->offset),
+                                ops_vec(vit_momentum(tr->vit), p->offset), p->numel,
+                                (float)rate, (float)lc->momentum, wd, (float)lc->grad_clip,
+                                ops_vec(tr->norm_work, 0));
+        if (st != UFO_OK) return st;
+    }
+    return UFO_OK;
+}
+
+/* The architectures of a step: one uniform draw, the largest, or the sandwich of three. */
+static int step_archs(struct trainer *tr, struct ufo_arch *archs) {
+    uint64_t seed = (uint64_t)tr->tc->train.seed, step = (uint64_t)tr->step;
+    switch (tr->tc->train.sampling) {
+    case TRAIN_SAMPLE_LARGEST:
+        ufo_arch_largest(&tr->space, &archs[0]);
+        return 1;
+    case TRAIN_SAMPLE_SANDWICH:
+        ufo_arch_largest(&tr->space, &archs[0]);
+        ufo_arch_smallest(&tr->space, &archs[1]);
+        ufo_arch_sample(&tr->space, seed, step, &archs[2]);
+        return 3;
+    default:
+        ufo_arch_sample(&tr->space, seed, step, &archs[0]);
+        return 1;
+    }
+}
+
+/* "d11 h11.2 m3.5": kept blocks, mean heads and mean expansion of the kept blocks. */
+static void arch_summary(const struct ufo_arch *a, char *buf, size_t size) {
+    int d = 0;
+    double h = 0, m = 0;
+    for (int i = 0; i < a->n_blocks; i++)
+        if (a->block[i].kept) d++, h += a->block[i].heads, m += a->block[i].mlp_ratio;
+    snprintf(buf, size, "d%d h%.1f m%.2f", d, d ? h / d : 0, d ? m / d : 0);
+}
+
+/* One optimiser step; *applied is false when the step was skipped as non-finite. */
+static ufo_status train_step(struct trainer *tr, const struct data_batch *db, double lr,
+                             double *task_loss, char *arch_text, size_t arch_size,
+                             bool *applied) {
+    struct ufo_arch archs[3];
+    int n_archs = step_archs(tr, archs), kept[UFO_MAX_BLOCKS] = {0};
+    struct vit_batch vb = {.size = (size_t)db->size, .images = db->images,
+                           .labels = db->labels, .gumbel = tr->gumbel, .drop_mask = tr->drop,
+                           .drop_path_rate = (float)tr->tc->model.drop_path_rate};
+    for (int t = 0; t < db->n_tasks; t++) {
+        vb.task_begin[t] = (size_t)db->task_start[t];
+        vb.task_begin[t + 1] = (size_t)(db->task_start[t] + db->task_size[t]);
+    }
+    for (size_t t = 0; t < tr->tc->n_tasks; t++) task_loss[t] = 0;
+    bool finite = true;
+    for (int a = 0; a < n_archs; a++) {
+        struct vit_losses losses;
+        draw_noise(tr, db, a);
+        ufo_status st = vit_train_step(tr->vit, &archs[a], &vb, a > 0, &losses);
+        if (st != UFO_OK) return st;
+        for (size_t t = 0; t < tr->tc->n_tasks; t++)
+            task_loss[t] += (losses.cosface[t] + losses.triplet[t]) / n_archs;
+        finite = finite && isfinite(losses.total);
+        for (int i = 0; i < archs[a].n_blocks; i++) kept[i] |= archs[a].block[i].kept;
+    }
+    arch_summary(&archs[n_archs - 1], arch_text, arch_size);
+
+    /* a NaN or Inf anywhere in the gradients skips the update */
+    const struct ufo_layout *L = vit_layout(tr->vit);
+    float bad = 0;
+    ufo_status st;
+    if ((st = ops_count_nonfinite(tr->dev, ops_vec(vit_grads(tr->vit), 0), L->total,
+                                  ops_vec(tr->norm_work, 0))) ||
+        (st = device_read(tr->dev, tr->norm_work, 0, sizeof bad, &bad)))
+        return st;
+    finite = finite && bad == 0;
+    char what[64];
+    snprintf(what, sizeof what, bad ? "%.0f gradient values" : "the loss", (double)bad);
+    enum train_step_verdict v = train_nanguard_step(&tr->guard, tr->step, finite, what);
+    if (v == TRAIN_STEP_STOP) return UFO_ERR_NUMERIC;
+    *applied = v == TRAIN_STEP_APPLY;
+    return *applied ? apply_update(tr, lr, kept) : UFO_OK;
+}
+
+static void trainer_free(struct trainer *tr) {
+    data_batcher_free(tr->batcher);
+    for (size_t i = 0; i < tr->n_sets; i++) data_set_free(&tr->sets[i]);
+    free(tr->sets);
+    for (int t = 0; t < UFO_MAX_TASKS; t++) free(tr->task_sets[t]);
+    if (tr->norm_work) clReleaseMemObject(tr->norm_work);
+    vit_destroy(tr->vit);
+    runlog_close(tr->log);
+    if (tr->dev) ufo_device_close(tr->dev);
+    free(tr->host_params);
+    free(tr->host_momentum);
+    free(tr->gumbel);
+    free(tr->drop);
+    free(tr->last_checkpoint);
+}
+
+ufo_status train_run(const struct train_config *tc, const struct train_request *req) {
+    struct trainer tr = {.tc = tc};
+    ufo_status st;
+    const char *run_dir = tc->train.run_dir;
+    char path[4096];
+#define CHECK(call) do { if ((st = (call)) != UFO_OK) goto done; } while (0)
+
+    /* the run folder, its configuration, and where to start */
+    CHECK(make_dirs(run_dir));
+    snprintf(path, sizeof path, "%s/config.ini", run_dir);
+    CHECK(train_config_save(tc, path));
+    long resume_step = -1;
+    char *resume_path = NULL;
+    if (req->resume) {
+        CHECK(train_ckpt_latest(run_dir, &resume_step, &resume_path));
+        if (!resume_path) {
+            st = ufo_fail(UFO_ERR_IO, "%s: no checkpoint to resume from", run_dir);
+            goto done;
+        }
+        tr.step = resume_step;
+    }
+
+    /* device, data, model */
+    CHECK(ufo_device_open(req->device ? req->device : tc->device.spec, &tr.dev));
+    const struct ufo_device_caps *caps = ufo_device_caps(tr.dev);
+    log_info("device %s: %s (%s)", caps->spec, caps->name, caps->platform);
+    CHECK(open_data(&tr));
+    CHECK(make_space(&tr));
+    tr.batch_max = (size_t)tc->train.batch_size;
+    CHECK(vit_create(tr.dev, &tr.space, tr.batch_max, &tr.vit));
+    struct vit_options *vo = vit_options(tr.vit);
+    vo->gumbel_tau = (float)tc->model.gumbel_temperature;
+    for (size_t t = 0; t < tc->n_tasks; t++) vo->triplet_weight[t] = (float)tc->tasks[t].triplet_weight;
+    const struct ufo_layout *L = vit_layout(tr.vit);
+    tr.host_params = calloc(L->total, sizeof(float));
+    tr.host_momentum = calloc(L->total, sizeof(float));
+    tr.gumbel = calloc(tr.batch_max * (size_t)tr.space.depth * 2, sizeof(float));
+    tr.drop = calloc(tr.batch_max * (size_t)tr.space.depth, sizeof(float));
+    if (!tr.host_params || !tr.host_momentum || !tr.gumbel || !tr.drop) {
+        st = ufo_fail(UFO_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    CHECK(device_alloc(tr.dev, OPS_REDUCE_FLOATS * sizeof(float), "norm scratch", &tr.norm_work));
+    if (resume_path) {
+        st = load_checkpoint(&tr, resume_path);
+        free(resume_path);
+        if (st != UFO_OK) goto done;
+        log_info("resuming from %s at step %ld", tr.last_checkpoint ? tr.last_checkpoint : run_dir,
+                 tr.step);
+    } else {
+        ufo_layout_init(L, (uint64_t)tc->train.seed, tr.host_params);
+        if (tc->train.init && *tc->train.init)
+            CHECK(ufo_params_init_timm(L, tr.host_params, tc->train.init));
+        CHECK(vit_upload(tr.vit, tr.host_params));
+    }
+    for (size_t t = 0; t < tc->n_tasks; t++)
+        log_info("task %s: %zu training images, %d classes, %d per step%s", tc->tasks[t].name,
+                 data_batcher_task_items(tr.batcher, (int)t), tr.space.tasks[t].classes,
+                 data_batcher_task_size(tr.batcher, (int)t),
+                 tc->tasks[t].triplet ? ", triplet" : "");
+
+    /* the loop */
+    CHECK(runlog_open(&tr.log, run_dir, tr.task_names, tc->n_tasks));
+    if (req->resume) runlog_event(tr.log, tr.step, "resume", "resumed from the newest checkpoint");
+    train_schedule_init(&tr.schedule, tc->train.base_lr, tc->train.warmup_fraction,
+                        tc->train.final_lr_fraction, tc->train.iterations);
+    train_nanguard_init(&tr.guard, tc->train.max_bad_steps);
+    CHECK(train_signals_install());
+    bool tty = runlog_is_tty(stdout);
+    double t_start = now_s(), t_window = t_start, loss_sum[UFO_MAX_TASKS] = {0};
+    long steps_this_run = 0, window_steps = 0, window_images = 0;
+    int stop_signal = 0;
+    const char *stopped_by = NULL;
+    double last_loss[UFO_MAX_TASKS] = {0};
+    while (tr.step < tc->train.iterations) {
+        const struct data_batch *db;
+        CHECK(data_batcher_next(tr.batcher, &db));
+        double lr = train_schedule_lr(&tr.schedule, tr.step), task_loss[UFO_MAX_TASKS];
+        char arch_text[64];
+        bool applied = false;
+        CHECK(train_step(&tr, db, lr, task_loss, arch_text, sizeof arch_text, &applied));
+        for (int t = 0; t < db->n_tasks; t++) tr.images[t] += (unsigned long long)db->task_size[t];
+        tr.step++;
+        steps_this_run++;
+        window_steps++;
+        window_images += db->size;
+        for (size_t t = 0; t < tc->n_tasks; t++) loss_sum[t] += task_loss[t];
+
+        /* log a line every log_interval steps and at the end */
+        if (tr.step % tc->train.log_interval == 0 || tr.step == tc->train.iterations) {
+            double t_now = now_s(), epoch[UFO_MAX_TASKS];
+            for (size_t t = 0; t < tc->n_tasks; t++) {
+                last_loss[t] = loss_sum[t] / (double)window_steps;
+                loss_sum[t] = 0;
+                epoch[t] = (double)tr.step * data_batcher_task_size(tr.batcher, (int)t) /
+                           (double)data_batcher_task_items(tr.batcher, (int)t);
+            }
+            double rate = window_images / fmax(t_now - t_window, 1e-9);
+            struct runlog_step ls = {.step = tr.step - 1, .lr = lr, .images_per_s = rate,
+                                     .loss = last_loss, .epoch = epoch, .arch = arch_text,
+                                     .skipped_steps = tr.guard.skipped};
+            CHECK(runlog_step(tr.log, &ls));
+            struct runlog_progress pr = {.step = tr.step - 1, .iterations = tc->train.iterations,
+                                         .n_tasks = tc->n_tasks, .task_names = tr.task_names,
+                                         .loss = last_loss, .epoch = epoch, .lr = lr,
+                                         .images_per_s = rate, .elapsed_s = t_now - t_start,
+                                         .steps_done = steps_this_run};
+            runlog_print_progress(stdout, tty, &pr);
+            t_window = t_now;
+            window_steps = window_images = 0;
+        }
+
+        /* checkpoints, stop requests */
+        stop_signal = train_stop_requested();
+        bool stop_test = req->stop_after > 0 && steps_this_run >= req->stop_after;
+        bool periodic = tc->train.checkpoint_interval > 0 &&
+                        tr.step % tc->train.checkpoint_interval == 0;
+        if (periodic || stop_signal || stop_test || tr.step == tc->train.iterations)
+            CHECK(save_checkpoint(&tr));
+        if (stop_signal || stop_test) break;
+    }
+    runlog_progress_done(stdout, tty);
+
+    /* the supernet file ufo-search and ufo-extract read */
+    if (tr.step == tc->train.iterations) {
+        snprintf(path, sizeof path, "%s/supernet.safetensors", run_dir);
+        CHECK(vit_download(tr.vit, tr.host_params));
+        CHECK(ufo_params_save(L, tr.host_params, path, NULL, 0));
+    }
+    if (stop_signal) stopped_by = train_signal_name(stop_signal);
+    else if (tr.step < tc->train.iterations) stopped_by = "--stop-after";
+
+    /* the summary */
+    unsigned long long skipped[UFO_MAX_TASKS] = {0};
+    char reasons[UFO_MAX_TASKS][64];
+    const char *reason_ptr[UFO_MAX_TASKS];
+    for (size_t t = 0; t < tc->n_tasks; t++) {
+        size_t bad = 0, replaced = 0;
+        data_batcher_skipped(tr.batcher, (int)t, &bad, &replaced);
+        skipped[t] = bad;
+        snprintf(reasons[t], sizeof reasons[t], "%zu undecodable, %zu draws replaced", bad,
+                 replaced);
+        reason_ptr[t] = reasons[t];
+    }
+    struct runlog_summary sum = {
+        .steps = tr.step, .steps_this_run = steps_this_run, .seconds = now_s() - t_start,
+        .n_tasks = tc->n_tasks, .task_names = tr.task_names, .images = tr.images,
+        .skipped = skipped, .skip_reasons = reason_ptr, .skipped_steps = tr.guard.skipped,
+        .final_loss = last_loss, .run_dir = run_dir, .last_checkpoint = tr.last_checkpoint,
+        .stopped_by = stopped_by,
+    };
+    runlog_print_summary(stdout, &sum);
+    if (stop_signal) {
+        char msg[1024];
+        train_stop_message(msg, sizeof msg, stop_signal, tr.step, tr.last_checkpoint, run_dir);
+        runlog_event(tr.log, tr.step, "stop", msg);
+        st = ufo_fail(UFO_ERR_INTERRUPTED, "%s", msg);
+    }
+#undef CHECK
+done:
+    if (st == UFO_ERR_NUMERIC && tr.log)
+        runlog_event(tr.log, tr.step, "stop", ufo_last_error());
+    train_signals_restore();
+    trainer_free(&tr);
+    return st;
+}
