@@ -17,3 +17,6 @@ tests_test_params_LDADD = $(UFO_LIBS)
 check_PROGRAMS += tests/test_safetensors
 TESTS += tests/test_safetensors
 tests_test_safetensors_LDADD = $(UFO_LIBS)
+check_PROGRAMS += tests/test_supernet_host
+TESTS += tests/test_supernet_host
+tests_test_supernet_host_LDADD = $(UFO_LIBS)
