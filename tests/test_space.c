@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "model/space.h"
 
@@ -248,8 +249,55 @@ static void test_cvpr(void) {
           "depths 10/11/12: %d %d %d", depths[10], depths[11], depths[12]);
 }
 
+/* Files: save and load back; missing, empty, garbage and truncated files fail by name. */
+static void test_files(void) {
+    struct ufo_space s;
+    three_tasks(&s);
+    struct ufo_arch a, b;
+    char path[] = "/tmp/ufo-test-arch-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0, "mkstemp");
+    if (fd < 0)
+        return;
+    close(fd);
+    ufo_arch_sample(&s, 3, 9, &a);
+    CHECK(ufo_arch_save(&s, &a, path) == UFO_OK, "save");
+    CHECK(ufo_arch_load(&s, path, &b) == UFO_OK && arch_equal(&a, &b), "load back");
+    FILE *f = fopen(path, "rb");
+    char text[65536];
+    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    if (f)
+        fclose(f);
+    for (size_t cut = 0; cut < n; cut += 5) {
+        f = fopen(path, "wb");
+        fwrite(text, 1, cut, f);
+        fclose(f);
+        CHECK(ufo_arch_load(&s, path, &b) == UFO_ERR_FORMAT && strstr(ufo_last_error(), path),
+              "file cut at %zu loaded", cut);
+    }
+    f = fopen(path, "wb");
+    fwrite("\x89PNG\0\0garbage", 1, 14, f);
+    fclose(f);
+    CHECK(ufo_arch_load(&s, path, &b) == UFO_ERR_FORMAT, "binary garbage loaded");
+    unlink(path);
+    CHECK(ufo_arch_load(&s, path, &b) == UFO_ERR_IO && strstr(ufo_last_error(), path),
+          "missing file");
+
+    /* truncated space documents */
+    char *json;
+    ufo_space_to_json(&s, &json);
+    struct ufo_space s2;
+    for (size_t cut = 0; cut + 1 < strlen(json); cut += 3) {
+        char *part = strndup(json, cut);
+        CHECK(ufo_space_from_json(part, "cut", &s2) == UFO_ERR_FORMAT, "space cut at %zu", cut);
+        free(part);
+    }
+    free(json);
+}
+
 int main(void) {
     test_validation();
+    test_files();
     test_sampling();
     test_json();
     test_cvpr();

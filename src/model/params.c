@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "model/params.h"
 
 /* Append one tensor; returns its index. Capacity is computed up front, so no realloc. */
@@ -147,6 +148,12 @@ size_t ufo_layout_trainable(const struct ufo_layout *l) {
         if (l->params[i].kind == UFO_PARAM_DECAY || l->params[i].kind == UFO_PARAM_NO_DECAY)
             n += l->params[i].numel;
     return n;
+}
+
+void ufo_layout_log(const struct ufo_layout *l) {
+    log_info("supernet: %d tensors, %zu trainable parameters; parameters, gradients and each "
+             "optimizer state take %zu floats (%.1f MiB) apiece", l->n, ufo_layout_trainable(l),
+             l->total, l->total * 4.0 / (1 << 20));
 }
 
 /* Element j of a normal(0, std) truncated at ±2 std, from tensor stream `step`. Box-Muller

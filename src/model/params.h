@@ -96,6 +96,9 @@ void ufo_param_shape_str(const struct ufo_param *p, char *buf, size_t size);
  * (+ attempt << 40 when a draw is rejected), so a tensor's values do not depend on others. */
 void ufo_layout_init(const struct ufo_layout *layout, uint64_t seed, float *params);
 
+/* Log one line: tensors, trainable parameters, floats and MiB of each whole-model buffer. */
+void ufo_layout_log(const struct ufo_layout *layout);
+
 /* Trainable-parameter count (kinds DECAY and NO_DECAY), padding excluded. */
 size_t ufo_layout_trainable(const struct ufo_layout *layout);
 

@@ -331,7 +331,8 @@ def write_safetensors(path, tensors, metadata):
     at = 0
     for name, t in tensors:
         data = t.detach().to(torch.float32).contiguous().numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [at, at + len(data)]}
+        header[name] = {"dtype": "F32", "shape": list(t.shape),
+                        "data_offsets": [at, at + len(data)]}
         blobs.append(data)
         at += len(data)
     text = json.dumps(header, separators=(",", ":")).encode()
