@@ -92,7 +92,8 @@ static void test_idx(void) {
         ufo_status st = data_open(&spec, &ds);
         size_t images = cut < 16 ? 0 : (cut - 16) / 9;
         if (images == 0) {
-            CHECK(st == UFO_ERR_FORMAT && strstr(ufo_last_error(), cut < 16 ? "images-idx3" : "idx"),
+            const char *names = cut < 16 ? "train-images-idx3-ubyte" : "no usable image";
+            CHECK(st == UFO_ERR_FORMAT && strstr(ufo_last_error(), names),
                   "idx cut at %zu: status %s (%s)", cut, ufo_status_name(st), ufo_last_error());
         } else {
             CHECK(st == UFO_OK && ds.count == images && ds.report.bad_records == 4 - images,
@@ -313,8 +314,8 @@ static void test_lists(void) {
     t_touch(t_path("missing/b.jpg"));
     struct data_set ds;
     if (data_open(&spec, &ds) == UFO_OK) {
-        CHECK(ds.count == 1 && ds.report.missing_files == 2, "list missing: %zu loaded, %zu missing",
-              ds.count, ds.report.missing_files);
+        CHECK(ds.count == 1 && ds.report.missing_files == 2,
+              "list missing: %zu loaded, %zu missing", ds.count, ds.report.missing_files);
         data_set_free(&ds);
     } else {
         CHECK(0, "list one present: %s", ufo_last_error());
