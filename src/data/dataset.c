@@ -517,8 +517,9 @@ static void data_log_report(const struct data_set *ds) {
     const struct data_report *r = &ds->report;
     char line[1024];
     size_t at = 0;
-    at += snprintf(line + at, sizeof line - at, "dataset %s (%s, %s): %zu images, %d ids, %d cameras",
-                   ds->name, ds->format, ds->root, ds->count, ds->n_labels, ds->n_cameras);
+    at += snprintf(line + at, sizeof line - at,
+                   "dataset %s (%s, %s): %zu images, %d ids, %d cameras", ds->name, ds->format,
+                   ds->root, ds->count, ds->n_labels, ds->n_cameras);
     for (int s = 0; s < 4 && at < sizeof line; s++) {
         if (!r->images[s])
             continue;

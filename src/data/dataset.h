@@ -13,20 +13,24 @@ enum data_source {
     DATA_FILE,   /* an encoded image file (JPEG, PNG) at `path` */
     DATA_RANGE,  /* encoded bytes [offset, offset + size) inside the container file `path` */
     DATA_MEMORY, /* raw 8-bit pixels, width × height × channels, at ds->pixels + offset */
-    DATA_BLOB,   /* encoded bytes (JPEG, PNG) at ds->pixels + offset, `size` long: a RecordIO
-                  * record the writer split around a magic number, joined again in memory */
+    DATA_BLOB,   /* encoded bytes (JPEG, PNG) at ds->pixels + offset, `size` long, rebuilt in
+                  * memory: a RecordIO record its writer split around the magic number, or
+                  * image bytes a pickle stored as latin-1 text; decode with data_decode_bytes */
 };
 
 enum data_split { DATA_TRAIN, DATA_QUERY, DATA_GALLERY, DATA_TEST };
 
 struct data_item {
     enum data_source source;
-    const char *path;        /* DATA_FILE, DATA_RANGE; owned by the dataset */
-    uint64_t offset, size;   /* DATA_RANGE: byte range; DATA_MEMORY: byte offset in pixels */
+    const char *path;        /* DATA_FILE, DATA_RANGE (DATA_BLOB: the container, for messages);
+                              * owned by the dataset */
+    uint64_t offset, size;   /* DATA_RANGE: byte range; DATA_MEMORY, DATA_BLOB: byte offset in
+                              * pixels and size in bytes */
     uint16_t width, height;  /* DATA_MEMORY only */
     uint8_t channels;        /* DATA_MEMORY only: 1 or 3 */
     enum data_split split;
-    int32_t label;           /* contiguous 0..n_labels-1 within the dataset; -1 distractor */
+    int32_t label;           /* contiguous 0..n_labels-1 within the dataset; -1 distractor, or
+                              * no identity (verification packs, where only pairs count) */
     int32_t camera;          /* contiguous 0..n_cameras-1; -1 when the format has none */
 };
 

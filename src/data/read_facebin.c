@@ -132,6 +132,8 @@ static ufo_status pk_extend(struct pk_vm *vm, struct pk_obj *list, struct pk_obj
                             size_t n) {
     if (!list || list->type != PK_LIST)
         return pk_bad(vm, "append to something that is not a list");
+    if (n == 0)
+        return UFO_OK;
     if (pk_grow((void **)&list->items, &list->cap, list->n + n, sizeof *list->items))
         return ufo_fail(UFO_ERR_NOMEM, "%s: out of memory unpickling", vm->path);
     memcpy(list->items + list->n, items, n * sizeof *items);
@@ -146,7 +148,8 @@ static ufo_status pk_collect(struct pk_vm *vm, enum pk_type type, size_t n) {
     struct pk_obj *t = pk_new(vm, type);
     if (!t || (n && !(t->items = malloc(n * sizeof *t->items))))
         return ufo_fail(UFO_ERR_NOMEM, "%s: out of memory unpickling", vm->path);
-    memcpy(t->items, vm->stack + vm->depth - n, n * sizeof *t->items);
+    if (n)
+        memcpy(t->items, vm->stack + vm->depth - n, n * sizeof *t->items);
     t->n = t->cap = n;
     vm->depth -= n;
     return pk_push(vm, t);
@@ -226,7 +229,7 @@ static ufo_status pk_reduce(struct pk_vm *vm) {
 }
 
 static ufo_status pk_memo_put(struct pk_vm *vm, uint64_t index) {
-    if (vm->depth == 0 || index >= PK_MAX_MEMO)
+    if (vm->depth == 0 || index >= PK_MAX_MEMO || index > vm->size)
         return pk_bad(vm, "bad memo store");
     size_t old = vm->memo_cap;
     if (pk_grow((void **)&vm->memo, &vm->memo_cap, index + 1, sizeof *vm->memo))
@@ -503,6 +506,7 @@ static ufo_status pk_flags(struct pk_vm *vm, const struct pk_obj *o, uint8_t **o
             const struct pk_obj *f = o->items[i];
             if (f->type != PK_BOOL && f->type != PK_INT) {
                 free(*out);
+                *out = NULL;
                 return ufo_fail(UFO_ERR_FORMAT, "%s: pair flag %zu is not a boolean", vm->path,
                                 i);
             }

@@ -40,7 +40,10 @@ ufo_status data_read_list(const struct data_spec *spec, struct data_set *ds) {
             data_note_bad_line(ds, list_path, line_no, "label or camera is not an integer");
             continue;
         }
-        st = data_path_join(path, sizeof path, spec->root, tok[0]);
+        if (tok[0][0] == '/')
+            snprintf(path, sizeof path, "%s", tok[0]);
+        else
+            st = data_path_join(path, sizeof path, spec->root, tok[0]);
         if (st != UFO_OK)
             break;
         if (!spec->no_file_check && !data_is_file(path)) {

@@ -186,7 +186,8 @@ static ufo_status pair_lfw(struct pair_ctx *c, const char *list, char *cursor, l
         if (!ok || strchr(t[0], '/') || strchr(name2, '/') ||
             snprintf(rel1, sizeof rel1, "%s/%s_%04ld.jpg", t[0], t[0], n1) >= (int)sizeof rel1 ||
             snprintf(rel2, sizeof rel2, "%s/%s_%04ld.jpg", name2, name2, n2) >= (int)sizeof rel2) {
-            data_note_bad_line(c->ds, list, line_no, "expected `name n1 n2` or `name1 n1 name2 n2`");
+            data_note_bad_line(c->ds, list, line_no,
+                               "expected `name n1 n2` or `name1 n1 name2 n2`");
             c->ds->report.bad_pairs++;
             continue;
         }
