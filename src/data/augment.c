@@ -493,9 +493,14 @@ ufo_status data_transform_train(const struct data_transform *t, struct data_imag
             data_rng_init(&noise, seed, step, sample, DATA_RNG_ERASE_NOISE);
             size_t plane = (size_t)t->width * t->height;
             for (int c = 0; c < 3; c++)
-                for (int y = y0; y < y0 + eh; y++)
-                    for (int x = x0; x < x0 + ew; x++)
-                        out[c * plane + (size_t)y * t->width + x] = data_rng_normal(&noise);
+                for (int y = y0; y < y0 + eh; y++) {
+                    float *row = out + c * plane + (size_t)y * t->width;
+                    int x = x0;
+                    for (; x + 1 < x0 + ew; x += 2)
+                        data_rng_normal2(&noise, &row[x], &row[x + 1]);
+                    if (x < x0 + ew)
+                        row[x] = data_rng_normal(&noise);
+                }
         }
     }
     return UFO_OK;
