@@ -449,7 +449,43 @@ static void test_determinism(void) {
     data_image_free(&src);
 }
 
+/* The Philox draws: uniform mean and variance, normal moments, streams that differ by any
+ * key part. */
+static void test_rng(void) {
+    struct data_rng r;
+    data_rng_init(&r, 7, 3, 11, DATA_RNG_ERASE_NOISE);
+    double s1 = 0, s2 = 0, n1 = 0, n2 = 0, n4 = 0;
+    enum { N = 200000 };
+    for (int i = 0; i < N; i++) {
+        double u = data_rng_uniform(&r);
+        s1 += u;
+        s2 += u * u;
+        float a, b;
+        data_rng_normal2(&r, &a, &b);
+        float c = data_rng_normal(&r);
+        n1 += a + b + c;
+        n2 += (double)a * a + (double)b * b + (double)c * c;
+        n4 += (double)a * a * a * a + (double)b * b * b * b + (double)c * c * c * c;
+    }
+    double mean = s1 / N, var = s2 / N - mean * mean;
+    CHECK(fabs(mean - 0.5) < 0.005 && fabs(var - 1.0 / 12) < 0.002,
+          "uniform mean %.4f variance %.4f", mean, var);
+    double nm = n1 / (3 * N), nv = n2 / (3 * N), k = n4 / (3 * N);
+    CHECK(fabs(nm) < 0.01 && fabs(nv - 1) < 0.01 && fabs(k - 3) < 0.1,
+          "normal mean %.4f variance %.4f fourth moment %.3f", nm, nv, k);
+
+    uint32_t first[5];
+    uint64_t keys[5][4] = {{1, 2, 3, 4}, {2, 2, 3, 4}, {1, 3, 3, 4}, {1, 2, 4, 4}, {1, 2, 3, 5}};
+    for (int i = 0; i < 5; i++) {
+        data_rng_init(&r, keys[i][0], keys[i][1], (uint32_t)keys[i][2], (uint32_t)keys[i][3]);
+        first[i] = data_rng_u32(&r);
+        for (int j = 0; j < i; j++)
+            CHECK(first[i] != first[j], "streams %d and %d start alike", i, j);
+    }
+}
+
 int main(void) {
+    test_rng();
     test_resize(13, 9, 5, 7);
     test_resize(20, 20, 31, 17);
     test_resize(64, 40, 9, 6);

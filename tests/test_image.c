@@ -432,6 +432,25 @@ static void test_bad(struct data_decoder *dec) {
         free(b);
     }
 
+    /* stray bytes before the end marker: libjpeg warns, the pixels are complete */
+    snprintf(src, sizeof src, "%s/rgb0.jpg", dir);
+    size_t n;
+    uint8_t *b = read_file(src, &n);
+    uint8_t *junk = malloc(n + 5);
+    memcpy(junk, b, n - 2);
+    memcpy(junk + n - 2, "\x01\x02\x03\x04\x05", 5);
+    memcpy(junk + n + 3, b + n - 2, 2);
+    snprintf(path, sizeof path, "%s/extraneous.jpg", dir);
+    write_bytes(path, junk, n + 5);
+    struct data_item extra = file_item(path);
+    ufo_status est = data_decode_item(dec, &ds, &extra, 0, 0, &img);
+    CHECK(est == UFO_OK && img.width == W2, "JPEG with stray bytes before EOI refused: %s",
+          ufo_last_error());
+    data_image_free(&img);
+
+    free(junk);
+    free(b);
+
     /* empty, text, missing */
     snprintf(path, sizeof path, "%s/empty.jpg", dir);
     write_bytes(path, NULL, 0);

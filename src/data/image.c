@@ -117,6 +117,16 @@ static ufo_status data_read_bytes(struct data_decoder *dec, const char *path, ui
     return UFO_OK;
 }
 
+/* TurboJPEG 2.1 keeps a warning flag across calls on a handle, so a handle that saw a bad
+ * file would fail the next good one: start a fresh one. */
+static void data_tj_reset(struct data_decoder *dec) {
+    tjhandle fresh = tjInitDecompress();
+    if (fresh) {
+        tjDestroy(dec->tj);
+        dec->tj = fresh;
+    }
+}
+
 /* JPEG: pick the DCT scale, decode to RGB (grey is expanded by libjpeg), or to CMYK and
  * convert (JPEG CMYK is stored inverted, as Adobe writes it: 255 means no ink). */
 static ufo_status data_decode_jpeg(struct data_decoder *dec, const uint8_t *bytes, size_t size,
@@ -124,9 +134,12 @@ static ufo_status data_decode_jpeg(struct data_decoder *dec, const uint8_t *byte
                                    struct data_image *img) {
     int w, h, subsamp, colorspace;
     if (tjDecompressHeader3(dec->tj, bytes, (unsigned long)size, &w, &h, &subsamp,
-                            &colorspace) != 0)
-        return ufo_fail(UFO_ERR_FORMAT, "%s: bad JPEG header: %s", name,
-                        tjGetErrorStr2(dec->tj));
+                            &colorspace) != 0) {
+        ufo_status st = ufo_fail(UFO_ERR_FORMAT, "%s: bad JPEG header: %s", name,
+                                 tjGetErrorStr2(dec->tj));
+        data_tj_reset(dec);
+        return st;
+    }
     if (w <= 0 || h <= 0 || (uint64_t)w * h > DATA_MAX_PIXELS)
         return ufo_fail(UFO_ERR_FORMAT, "%s: JPEG size %dx%d out of range", name, w, h);
 
@@ -149,7 +162,7 @@ static ufo_status data_decode_jpeg(struct data_decoder *dec, const uint8_t *byte
     if (st)
         return st;
 
-    int flags = TJFLAG_STOPONWARNING | TJFLAG_FASTDCT;
+    int flags = TJFLAG_FASTDCT;
     int rc;
     if (colorspace == TJCS_CMYK || colorspace == TJCS_YCCK) {
         if (data_reserve(&dec->cmyk, &dec->cmyk_cap, (size_t)sw * sh * 4)) {
@@ -169,10 +182,19 @@ static ufo_status data_decode_jpeg(struct data_decoder *dec, const uint8_t *byte
         rc = tjDecompress2(dec->tj, bytes, (unsigned long)size, img->pixels, sw, 0, sh,
                            TJPF_RGB, flags);
     }
+    /* one libjpeg warning is harmless and common in camera files (stray bytes before a
+     * marker, the pixels complete); any other means damaged or missing data */
+    if (rc != 0 && tjGetErrorCode(dec->tj) == TJERR_WARNING &&
+        strstr(tjGetErrorStr2(dec->tj), "extraneous bytes")) {
+        data_tj_reset(dec);
+        rc = 0;
+    }
     if (rc != 0) {
         data_image_free(img);
-        return ufo_fail(UFO_ERR_FORMAT, "%s: corrupt or truncated JPEG: %s", name,
-                        tjGetErrorStr2(dec->tj));
+        ufo_status fail = ufo_fail(UFO_ERR_FORMAT, "%s: corrupt or truncated JPEG: %s", name,
+                                   tjGetErrorStr2(dec->tj));
+        data_tj_reset(dec);
+        return fail;
     }
     return UFO_OK;
 }

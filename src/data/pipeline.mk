@@ -13,3 +13,9 @@ tests_test_augment_LDADD = $(UFO_LIBS)
 check_PROGRAMS += tests/test_batch
 TESTS += tests/test_batch
 tests_test_batch_LDADD = $(UFO_LIBS)
+
+# decode + augment throughput beside PIL/torchvision (make bench; bench/bench_augment)
+EXTRA_PROGRAMS += bench/bench_augment
+UFO_BENCH += bench/bench_augment
+bench_bench_augment_LDADD = $(UFO_LIBS) $(TURBOJPEG_LIBS)
+EXTRA_DIST += bench/peer_augment.py

@@ -72,4 +72,13 @@ static inline float data_rng_normal(struct data_rng *r) {
     return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
 }
 
+/* Two independent standard normal draws (both halves of one Box-Muller pair). */
+static inline void data_rng_normal2(struct data_rng *r, float *a, float *b) {
+    double u1 = (data_rng_u32(r) + 1.0) * (1.0 / 4294967297.0);
+    double u2 = data_rng_uniform(r);
+    double m = sqrt(-2.0 * log(u1)), t = 6.283185307179586 * u2;
+    *a = (float)(m * cos(t));
+    *b = (float)(m * sin(t));
+}
+
 #endif
