@@ -47,7 +47,8 @@ __kernel void gate_weights(__global const float *logits, uint logits_off,
 __kernel void gate_mix_forward(__global const float *shared, uint shared_off, uint ld_shared,
                                uint has_shared, __global const float *task, uint task_off,
                                uint ld_task, uint has_task, __global const float *weights,
-                               uint weights_off, uint ld_weights, uint rows, uint rows_per_sample, uint cols,
+                               uint weights_off, uint ld_weights, uint rows,
+                               uint rows_per_sample, uint cols,
                                __global float *out, uint out_off, uint ld_out) {
     uint c = get_global_id(0), r = get_global_id(1);
     if (c >= cols || r >= rows)
@@ -74,10 +75,11 @@ __kernel void gate_mix_backward_paths(__global const float *dout, uint dout_off,
         return;
     uint i = r / rows_per_sample;
     float g = dout[dout_off + (size_t)r * ld_dout + c];
+    __global const float *w = weights + weights_off + i * ld_weights;
     if (want_shared)
-        dshared[dshared_off + (size_t)r * ld_dshared + c] = weights[weights_off + i * ld_weights] * g;
+        dshared[dshared_off + (size_t)r * ld_dshared + c] = w[0] * g;
     if (want_task)
-        dtask[dtask_off + (size_t)r * ld_dtask + c] = weights[weights_off + i * ld_weights + 1] * g;
+        dtask[dtask_off + (size_t)r * ld_dtask + c] = w[1] * g;
 }
 
 /* dweights [samples, 2]: Σ over a sample's rows of dout·shared and dout·task. One group per
