@@ -1,9 +1,19 @@
 /* Element-wise ops on [rows, cols] views (dim 0 = column, dim 1 = row) and column sums. */
 
-/* Column sums run as tiles of COL_TILE columns × COL_LANES lanes; each lane walks every
- * COL_LANES-th row, then the lanes are added in a fixed tree: the same order on every run. */
+/* Column sums: tiles of COL_TILE columns × COL_LANES lanes; each lane walks every COL_LANES-th
+ * row, then the lanes are added in a fixed tree. Built with -D COL_LANES=1 (CPUs), one item
+ * owns a column and adds its rows in order. */
 #define COL_TILE 16
+#ifndef COL_LANES
 #define COL_LANES 16
+#endif
+#if COL_LANES > 1
+#define COL_KERNEL __kernel __attribute__((reqd_work_group_size(COL_TILE, COL_LANES, 1)))
+#define COL_LANE get_local_id(1)
+#else
+#define COL_KERNEL __kernel
+#define COL_LANE 0
+#endif
 
 /* exp(z²)·erfc(z) for z in [0, 10]: a Chebyshev series in u = (1 - 0.45z) / (1 + 0.25z),
  * which maps [0, 10] onto [1, -1]; coefficients interpolated at 13 Chebyshev nodes for ufo
@@ -45,15 +55,16 @@ __kernel void bias_add(__global float *y, uint y_off, uint ld_y, __global const 
 }
 
 /* out [cols] += Σ_r a[r, c]. Local size (COL_TILE, COL_LANES). */
-__kernel __attribute__((reqd_work_group_size(COL_TILE, COL_LANES, 1)))
+COL_KERNEL
 void column_sums(__global const float *a, uint a_off, uint ld_a, uint rows, uint cols,
                  __global float *out, uint out_off) {
     __local float part[COL_LANES][COL_TILE];
-    uint c = get_global_id(0), tc = get_local_id(0), lane = get_local_id(1);
+    uint c = get_global_id(0), tc = get_local_id(0), lane = COL_LANE;
     float acc = 0.0f;
     if (c < cols)
         for (uint r = lane; r < rows; r += COL_LANES)
             acc += a[a_off + (size_t)r * ld_a + c];
+#if COL_LANES > 1
     part[lane][tc] = acc;
     barrier(CLK_LOCAL_MEM_FENCE);
     for (uint step = COL_LANES / 2; step > 0; step /= 2) {
@@ -61,8 +72,10 @@ void column_sums(__global const float *a, uint a_off, uint ld_a, uint rows, uint
             part[lane][tc] += part[lane + step][tc];
         barrier(CLK_LOCAL_MEM_FENCE);
     }
+    acc = part[0][tc];
+#endif
     if (lane == 0 && c < cols)
-        out[out_off + c] += part[0][tc];
+        out[out_off + c] += acc;
 }
 
 /* y = x·Φ(x) with the exact normal CDF; y may be x. */

@@ -586,13 +586,21 @@ static void test_errors(void) {
 
 int main(void) {
     dev = test_open_device();
-    test_embedding();
-    test_layer_ops();
-    test_gelu_range();
-    test_attention();
-    test_gates();
-    test_heads();
-    test_optimizer();
+
+    /* both ways of spreading reductions over work-items, whatever this device prefers */
+    enum ops_layout layouts[2] = {OPS_LAYOUT_ITEMS, OPS_LAYOUT_GROUPS};
+    for (int i = 0; i < 2; i++) {
+        printf("layout: %s\n", i == 0 ? "an item per row" : "a work-group per row");
+        ops_set_layout(layouts[i]);
+        test_embedding();
+        test_layer_ops();
+        test_gelu_range();
+        test_attention();
+        test_gates();
+        test_heads();
+        test_optimizer();
+    }
+    ops_set_layout(OPS_LAYOUT_AUTO);
     test_errors();
     ufo_device_close(dev);
     return test_finish("test_ops_device");
