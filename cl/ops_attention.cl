@@ -1,7 +1,21 @@
 /* Attention layout and softmax. Heads are contiguous [B, h, T, hd] tensors so that the score
  * and value products are strided-batched GEMMs. Split and merge run with dim 0 = column within
  * the h·hd used columns, dim 1 = token row of [B·T, ...]. */
+/* ROW_WG items share a row: on GPUs a work-group per row, summed through a fixed tree in local
+ * memory. Built with -D ROW_WG=1 (CPUs, where a work-group per row costs more than the row),
+ * one item owns a row and adds in order. Either way the order never varies between runs. */
+#ifndef ROW_WG
 #define ROW_WG 64
+#endif
+#if ROW_WG > 1
+#define ROW_KERNEL __kernel __attribute__((reqd_work_group_size(ROW_WG, 1, 1)))
+#define ROW_ID get_group_id(0)
+#define ROW_LANE get_local_id(0)
+#else
+#define ROW_KERNEL __kernel
+#define ROW_ID get_global_id(0)
+#define ROW_LANE 0
+#endif
 
 /* Element (b, head, t, d) of a contiguous [B, h, T, hd] tensor. */
 static size_t head_index(uint b, uint head, uint t, uint d, uint heads, uint tokens,
@@ -68,6 +82,7 @@ __kernel void heads_merge_backward(__global const float *dout, uint dout_off, ui
 
 /* Σ (or max) over the work-group of v, returned to every item. */
 static float group_reduce(__local float *buf, float v, int take_max) {
+#if ROW_WG > 1
     uint lid = get_local_id(0);
     buf[lid] = v;
     barrier(CLK_LOCAL_MEM_FENCE);
@@ -79,14 +94,17 @@ static float group_reduce(__local float *buf, float v, int take_max) {
     float s = buf[0];
     barrier(CLK_LOCAL_MEM_FENCE);
     return s;
+#else
+    return v;
+#endif
 }
 
 /* p = softmax(scale·s) over each row of n; one group per row; p may be s. */
-__kernel __attribute__((reqd_work_group_size(ROW_WG, 1, 1)))
+ROW_KERNEL
 void softmax_forward(__global const float *s, uint s_off, uint ld_s, uint n, float scale,
                      __global float *p, uint p_off, uint ld_p) {
     __local float buf[ROW_WG];
-    uint lid = get_local_id(0), r = get_group_id(0);
+    uint lid = ROW_LANE, r = ROW_ID;
     __global const float *sr = s + s_off + (size_t)r * ld_s;
     float mx = -INFINITY;
     for (uint j = lid; j < n; j += ROW_WG)
@@ -101,12 +119,12 @@ void softmax_forward(__global const float *s, uint s_off, uint ld_s, uint n, flo
 }
 
 /* ds = scale·p·(dp - Σ p·dp); one group per row; ds may be dp. */
-__kernel __attribute__((reqd_work_group_size(ROW_WG, 1, 1)))
+ROW_KERNEL
 void softmax_backward(__global const float *p, uint p_off, uint ld_p,
                       __global const float *dp, uint dp_off, uint ld_dp, uint n, float scale,
                       __global float *ds, uint ds_off, uint ld_ds) {
     __local float buf[ROW_WG];
-    uint lid = get_local_id(0), r = get_group_id(0);
+    uint lid = ROW_LANE, r = ROW_ID;
     __global const float *pr = p + p_off + (size_t)r * ld_p;
     __global const float *gr = dp + dp_off + (size_t)r * ld_dp;
     float acc = 0.0f;

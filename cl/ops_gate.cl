@@ -1,7 +1,21 @@
 /* FFN path gates: per-sample weights of the shared path (0) and the task path (1), the mixture,
  * and its backward. Mode numbers follow enum ops_gate_mode: 0 gumbel, 1 shared, 2 task,
  * 3 both. */
+/* ROW_WG items share a row: on GPUs a work-group per row, summed through a fixed tree in local
+ * memory. Built with -D ROW_WG=1 (CPUs, where a work-group per row costs more than the row),
+ * one item owns a row and adds in order. Either way the order never varies between runs. */
+#ifndef ROW_WG
 #define ROW_WG 64
+#endif
+#if ROW_WG > 1
+#define ROW_KERNEL __kernel __attribute__((reqd_work_group_size(ROW_WG, 1, 1)))
+#define ROW_ID get_group_id(0)
+#define ROW_LANE get_local_id(0)
+#else
+#define ROW_KERNEL __kernel
+#define ROW_ID get_global_id(0)
+#define ROW_LANE 0
+#endif
 #define GATE_GUMBEL 0
 #define GATE_SHARED 1
 #define GATE_TASK 2
@@ -47,7 +61,8 @@ __kernel void gate_weights(__global const float *logits, uint logits_off,
 __kernel void gate_mix_forward(__global const float *shared, uint shared_off, uint ld_shared,
                                uint has_shared, __global const float *task, uint task_off,
                                uint ld_task, uint has_task, __global const float *weights,
-                               uint weights_off, uint ld_weights, uint rows, uint rows_per_sample, uint cols,
+                               uint weights_off, uint ld_weights, uint rows,
+                               uint rows_per_sample, uint cols,
                                __global float *out, uint out_off, uint ld_out) {
     uint c = get_global_id(0), r = get_global_id(1);
     if (c >= cols || r >= rows)
@@ -74,15 +89,16 @@ __kernel void gate_mix_backward_paths(__global const float *dout, uint dout_off,
         return;
     uint i = r / rows_per_sample;
     float g = dout[dout_off + (size_t)r * ld_dout + c];
+    __global const float *w = weights + weights_off + i * ld_weights;
     if (want_shared)
-        dshared[dshared_off + (size_t)r * ld_dshared + c] = weights[weights_off + i * ld_weights] * g;
+        dshared[dshared_off + (size_t)r * ld_dshared + c] = w[0] * g;
     if (want_task)
-        dtask[dtask_off + (size_t)r * ld_dtask + c] = weights[weights_off + i * ld_weights + 1] * g;
+        dtask[dtask_off + (size_t)r * ld_dtask + c] = w[1] * g;
 }
 
 /* dweights [samples, 2]: Σ over a sample's rows of dout·shared and dout·task. One group per
  * sample, summed through a fixed tree. */
-__kernel __attribute__((reqd_work_group_size(ROW_WG, 1, 1)))
+ROW_KERNEL
 void gate_dweights(__global const float *dout, uint dout_off, uint ld_dout,
                    __global const float *shared, uint shared_off, uint ld_shared,
                    uint has_shared, __global const float *task, uint task_off, uint ld_task,
@@ -90,7 +106,7 @@ void gate_dweights(__global const float *dout, uint dout_off, uint ld_dout,
                    __global float *dweights, uint dweights_off, uint ld_dweights) {
     __local float buf0[ROW_WG];
     __local float buf1[ROW_WG];
-    uint lid = get_local_id(0), i = get_group_id(0);
+    uint lid = ROW_LANE, i = ROW_ID;
     uint per = rows_per_sample * cols;
     float acc0 = 0.0f, acc1 = 0.0f;
     for (uint e = lid; e < per; e += ROW_WG) {
@@ -101,6 +117,7 @@ void gate_dweights(__global const float *dout, uint dout_off, uint ld_dout,
         if (has_task)
             acc1 += g * task[task_off + (size_t)r * ld_task + c];
     }
+#if ROW_WG > 1
     buf0[lid] = acc0;
     buf1[lid] = acc1;
     barrier(CLK_LOCAL_MEM_FENCE);
@@ -111,9 +128,12 @@ void gate_dweights(__global const float *dout, uint dout_off, uint ld_dout,
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
+    acc0 = buf0[0];
+    acc1 = buf1[0];
+#endif
     if (lid == 0) {
-        dweights[dweights_off + i * ld_dweights] = buf0[0];
-        dweights[dweights_off + i * ld_dweights + 1] = buf1[0];
+        dweights[dweights_off + i * ld_dweights] = acc0;
+        dweights[dweights_off + i * ld_dweights + 1] = acc1;
     }
 }
 

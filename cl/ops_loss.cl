@@ -1,11 +1,26 @@
 /* Losses of the task heads: CosFace from cosines, batch-hard soft-margin triplet, and the
  * ordered mean that turns per-sample losses into the loss. */
+/* ROW_WG items share a row: on GPUs a work-group per row, summed through a fixed tree in local
+ * memory. Built with -D ROW_WG=1 (CPUs, where a work-group per row costs more than the row),
+ * one item owns a row and adds in order. Either way the order never varies between runs. */
+#ifndef ROW_WG
 #define ROW_WG 64
+#endif
+#if ROW_WG > 1
+#define ROW_KERNEL __kernel __attribute__((reqd_work_group_size(ROW_WG, 1, 1)))
+#define ROW_ID get_group_id(0)
+#define ROW_LANE get_local_id(0)
+#else
+#define ROW_KERNEL __kernel
+#define ROW_ID get_global_id(0)
+#define ROW_LANE 0
+#endif
 #define DIST_FLOOR 1e-12f /* squared distances below this count as 0 (no gradient) */
 #define TRIPLET_INFO 5    /* per anchor: positive, negative, gradient weight, loss, spare */
 
 /* Σ (or max) over the work-group of v, returned to every item. */
 static float group_reduce(__local float *buf, float v, int take_max) {
+#if ROW_WG > 1
     uint lid = get_local_id(0);
     buf[lid] = v;
     barrier(CLK_LOCAL_MEM_FENCE);
@@ -17,17 +32,20 @@ static float group_reduce(__local float *buf, float v, int take_max) {
     float s = buf[0];
     barrier(CLK_LOCAL_MEM_FENCE);
     return s;
+#else
+    return v;
+#endif
 }
 
 /* Per row of cos [n, k]: logits s·(cos - m·onehot), row_loss = cross-entropy, dcos =
  * weight·s·(softmax - onehot) / n (dcos may be cos). One group per row. */
-__kernel __attribute__((reqd_work_group_size(ROW_WG, 1, 1)))
+ROW_KERNEL
 void cosface_rows(__global const float *cos, uint cos_off, uint ld_cos,
                   __global const int *labels, uint labels_off, uint n, uint k, float s, float m,
                   float loss_weight, __global float *row_loss, uint row_loss_off,
                   __global float *dcos, uint dcos_off, uint ld_dcos) {
     __local float buf[ROW_WG];
-    uint lid = get_local_id(0), i = get_group_id(0);
+    uint lid = ROW_LANE, i = ROW_ID;
     __global const float *ci = cos + cos_off + (size_t)i * ld_cos;
     __global float *di = dcos + dcos_off + (size_t)i * ld_dcos;
     int label = labels[labels_off + i];
@@ -48,7 +66,9 @@ void cosface_rows(__global const float *cos, uint cos_off, uint ld_cos,
         acc += exp(s * (ci[j] - (j == y ? m : 0.0f)) - mx);
     float sum = group_reduce(buf, acc, 0);
     float target = s * (ci[y] - m);
+#if ROW_WG > 1
     barrier(CLK_GLOBAL_MEM_FENCE); /* every item has read ci[y] before dcos may overwrite it */
+#endif
     float scale = loss_weight * s / (float)n;
     for (uint j = lid; j < k; j += ROW_WG) {
         float p = exp(s * (ci[j] - (j == y ? m : 0.0f)) - mx) / sum;

@@ -1,12 +1,37 @@
-/* Normalisations: layer norm (per row), L2 normalisation (per row), BN-neck (per column).
- * Per-row kernels run one work-group of ROW_WG items per row; sums go through a fixed tree in
- * local memory, so every run adds in the same order. */
+/* Normalisations: layer norm (per row), L2 normalisation (per row), BN-neck (per column). */
+/* ROW_WG items share a row: on GPUs a work-group per row, summed through a fixed tree in local
+ * memory. Built with -D ROW_WG=1 (CPUs, where a work-group per row costs more than the row),
+ * one item owns a row and adds in order. Either way the order never varies between runs. */
+#ifndef ROW_WG
 #define ROW_WG 64
+#endif
+#if ROW_WG > 1
+#define ROW_KERNEL __kernel __attribute__((reqd_work_group_size(ROW_WG, 1, 1)))
+#define ROW_ID get_group_id(0)
+#define ROW_LANE get_local_id(0)
+#else
+#define ROW_KERNEL __kernel
+#define ROW_ID get_global_id(0)
+#define ROW_LANE 0
+#endif
+/* Column sums: tiles of COL_TILE columns × COL_LANES lanes; each lane walks every COL_LANES-th
+ * row, then the lanes are added in a fixed tree. Built with -D COL_LANES=1 (CPUs), one item
+ * owns a column and adds its rows in order. */
 #define COL_TILE 16
+#ifndef COL_LANES
 #define COL_LANES 16
+#endif
+#if COL_LANES > 1
+#define COL_KERNEL __kernel __attribute__((reqd_work_group_size(COL_TILE, COL_LANES, 1)))
+#define COL_LANE get_local_id(1)
+#else
+#define COL_KERNEL __kernel
+#define COL_LANE 0
+#endif
 
 /* Σ over the work-group of v, returned to every item. */
 static float group_sum(__local float *buf, float v) {
+#if ROW_WG > 1
     uint lid = get_local_id(0);
     buf[lid] = v;
     barrier(CLK_LOCAL_MEM_FENCE);
@@ -18,17 +43,20 @@ static float group_sum(__local float *buf, float v) {
     float s = buf[0];
     barrier(CLK_LOCAL_MEM_FENCE);
     return s;
+#else
+    return v;
+#endif
 }
 
 /* y = (x - mean)·rstd·gamma + beta; mean, rstd [rows] saved. One group per row. */
-__kernel __attribute__((reqd_work_group_size(ROW_WG, 1, 1)))
+ROW_KERNEL
 void layernorm_forward(__global const float *x, uint x_off, uint ld_x,
                        __global const float *gamma, uint gamma_off,
                        __global const float *beta, uint beta_off, uint cols, float eps,
                        __global float *y, uint y_off, uint ld_y,
                        __global float *mean, uint mean_off, __global float *rstd, uint rstd_off) {
     __local float buf[ROW_WG];
-    uint lid = get_local_id(0), r = get_group_id(0);
+    uint lid = ROW_LANE, r = ROW_ID;
     __global const float *xr = x + x_off + (size_t)r * ld_x;
     float acc = 0.0f;
     for (uint c = lid; c < cols; c += ROW_WG)
@@ -49,7 +77,7 @@ void layernorm_forward(__global const float *x, uint x_off, uint ld_x,
 
 /* dx = rstd·(g - mean(g) - xhat·mean(g·xhat)) with g = dy·gamma; overwrite or accumulate.
  * One group per row. */
-__kernel __attribute__((reqd_work_group_size(ROW_WG, 1, 1)))
+ROW_KERNEL
 void layernorm_backward_dx(__global const float *x, uint x_off, uint ld_x,
                            __global const float *gamma, uint gamma_off,
                            __global const float *mean, uint mean_off,
@@ -57,7 +85,7 @@ void layernorm_backward_dx(__global const float *x, uint x_off, uint ld_x,
                            __global const float *dy, uint dy_off, uint ld_dy, uint cols,
                            __global float *dx, uint dx_off, uint ld_dx, uint accumulate) {
     __local float buf[ROW_WG];
-    uint lid = get_local_id(0), r = get_group_id(0);
+    uint lid = ROW_LANE, r = ROW_ID;
     __global const float *xr = x + x_off + (size_t)r * ld_x;
     __global const float *gr = dy + dy_off + (size_t)r * ld_dy;
     __global float *out = dx + dx_off + (size_t)r * ld_dx;
@@ -78,7 +106,7 @@ void layernorm_backward_dx(__global const float *x, uint x_off, uint ld_x,
 
 /* dgamma += Σ_r dy·xhat, dbeta += Σ_r dy. Local size (COL_TILE, COL_LANES), lanes summed in a
  * fixed tree. */
-__kernel __attribute__((reqd_work_group_size(COL_TILE, COL_LANES, 1)))
+COL_KERNEL
 void layernorm_backward_params(__global const float *x, uint x_off, uint ld_x,
                                __global const float *mean, uint mean_off,
                                __global const float *rstd, uint rstd_off,
@@ -88,7 +116,7 @@ void layernorm_backward_params(__global const float *x, uint x_off, uint ld_x,
                                __global float *dbeta, uint dbeta_off) {
     __local float part_g[COL_LANES][COL_TILE];
     __local float part_b[COL_LANES][COL_TILE];
-    uint c = get_global_id(0), tc = get_local_id(0), lane = get_local_id(1);
+    uint c = get_global_id(0), tc = get_local_id(0), lane = COL_LANE;
     float acc_g = 0.0f, acc_b = 0.0f;
     if (c < cols)
         for (uint r = lane; r < rows; r += COL_LANES) {
@@ -98,6 +126,7 @@ void layernorm_backward_params(__global const float *x, uint x_off, uint ld_x,
             acc_g += g * xhat;
             acc_b += g;
         }
+#if COL_LANES > 1
     part_g[lane][tc] = acc_g;
     part_b[lane][tc] = acc_b;
     barrier(CLK_LOCAL_MEM_FENCE);
@@ -108,19 +137,22 @@ void layernorm_backward_params(__global const float *x, uint x_off, uint ld_x,
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
+    acc_g = part_g[0][tc];
+    acc_b = part_b[0][tc];
+#endif
     if (lane == 0 && c < cols) {
-        dgamma[dgamma_off + c] += part_g[0][tc];
-        dbeta[dbeta_off + c] += part_b[0][tc];
+        dgamma[dgamma_off + c] += acc_g;
+        dbeta[dbeta_off + c] += acc_b;
     }
 }
 
 /* y = x / max(|x|, 1e-12) per row; norm [rows] keeps the divisor. One group per row. */
-__kernel __attribute__((reqd_work_group_size(ROW_WG, 1, 1)))
+ROW_KERNEL
 void l2norm_forward(__global const float *x, uint x_off, uint ld_x, uint cols,
                     __global float *y, uint y_off, uint ld_y, __global float *norm,
                     uint norm_off) {
     __local float buf[ROW_WG];
-    uint lid = get_local_id(0), r = get_group_id(0);
+    uint lid = ROW_LANE, r = ROW_ID;
     __global const float *xr = x + x_off + (size_t)r * ld_x;
     float acc = 0.0f;
     for (uint c = lid; c < cols; c += ROW_WG)
@@ -133,13 +165,13 @@ void l2norm_forward(__global const float *x, uint x_off, uint ld_x, uint cols,
 }
 
 /* dx = (dy - y·Σ y·dy) / norm, overwrite or accumulate. One group per row. */
-__kernel __attribute__((reqd_work_group_size(ROW_WG, 1, 1)))
+ROW_KERNEL
 void l2norm_backward(__global const float *y, uint y_off, uint ld_y,
                      __global const float *norm, uint norm_off,
                      __global const float *dy, uint dy_off, uint ld_dy, uint cols,
                      __global float *dx, uint dx_off, uint ld_dx, uint accumulate) {
     __local float buf[ROW_WG];
-    uint lid = get_local_id(0), r = get_group_id(0);
+    uint lid = ROW_LANE, r = ROW_ID;
     __global const float *yr = y + y_off + (size_t)r * ld_y;
     __global const float *gr = dy + dy_off + (size_t)r * ld_dy;
     __global float *out = dx + dx_off + (size_t)r * ld_dx;

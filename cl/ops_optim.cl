@@ -1,46 +1,56 @@
 /* Deterministic reductions over a whole tensor (sum of squares, count of NaN and Inf) and the
- * SGD step. A reduction runs REDUCE_GROUPS groups of REDUCE_WG items: item (g, l) walks the
- * elements g·WG + l, then every GROUPS·WG-th; groups write partials to out[1 + g], and one
- * group adds them into out[0], always in the same order. */
+ * SGD step. A reduction splits the tensor into REDUCE_GROUPS contiguous chunks; a group of
+ * ROW_WG items sums a chunk (lanes strided, then a fixed tree in local memory; with -D
+ * ROW_WG=1 one item walks its chunk in order) into out[1 + group], and one more kernel adds the
+ * partials into out[0] in order. */
 #define REDUCE_GROUPS 64
-#define REDUCE_WG 64
+#ifndef ROW_WG
+#define ROW_WG 64
+#endif
+#if ROW_WG > 1
+#define ROW_KERNEL __kernel __attribute__((reqd_work_group_size(ROW_WG, 1, 1)))
+#define ROW_ID get_group_id(0)
+#define ROW_LANE get_local_id(0)
+#else
+#define ROW_KERNEL __kernel
+#define ROW_ID get_global_id(0)
+#define ROW_LANE 0
+#endif
 
 /* Partial sums of x² (mode 0) or of the non-finite count (mode 1) into out[1 + group]. */
-__kernel __attribute__((reqd_work_group_size(REDUCE_WG, 1, 1)))
-void reduce_partial(__global const float *x, uint x_off, uint n, uint mode,
-                    __global float *out, uint out_off) {
-    __local float buf[REDUCE_WG];
-    uint lid = get_local_id(0), g = get_group_id(0);
+ROW_KERNEL void reduce_partial(__global const float *x, uint x_off, uint n, uint mode,
+                               __global float *out, uint out_off) {
+    __local float buf[ROW_WG];
+    uint lid = ROW_LANE, g = ROW_ID;
+    uint chunk = (n + REDUCE_GROUPS - 1) / REDUCE_GROUPS;
+    uint end = min(n, (g + 1) * chunk);
     float acc = 0.0f;
-    for (uint i = g * REDUCE_WG + lid; i < n; i += REDUCE_GROUPS * REDUCE_WG) {
+    for (uint i = g * chunk + lid; i < end; i += ROW_WG) {
         float v = x[x_off + i];
         acc += mode == 0 ? v * v : (isfinite(v) ? 0.0f : 1.0f);
     }
+#if ROW_WG > 1
     buf[lid] = acc;
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint step = REDUCE_WG / 2; step > 0; step /= 2) {
+    for (uint step = ROW_WG / 2; step > 0; step /= 2) {
         if (lid < step)
             buf[lid] += buf[lid + step];
         barrier(CLK_LOCAL_MEM_FENCE);
     }
+    acc = buf[0];
+#endif
     if (lid == 0)
-        out[out_off + 1 + g] = buf[0];
+        out[out_off + 1 + g] = acc;
 }
 
-/* out[0] = Σ out[1..REDUCE_GROUPS]; one group of REDUCE_GROUPS items. */
-__kernel __attribute__((reqd_work_group_size(REDUCE_GROUPS, 1, 1)))
-void reduce_finish(__global float *out, uint out_off) {
-    __local float buf[REDUCE_GROUPS];
-    uint lid = get_local_id(0);
-    buf[lid] = out[out_off + 1 + lid];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint step = REDUCE_GROUPS / 2; step > 0; step /= 2) {
-        if (lid < step)
-            buf[lid] += buf[lid + step];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    if (lid == 0)
-        out[out_off] = buf[0];
+/* out[0] = Σ out[1..REDUCE_GROUPS] in order; one item. */
+__kernel void reduce_finish(__global float *out, uint out_off) {
+    if (get_global_id(0) != 0)
+        return;
+    float acc = 0.0f;
+    for (uint g = 0; g < REDUCE_GROUPS; g++)
+        acc += out[out_off + 1 + g];
+    out[out_off] = acc;
 }
 
 /* g' = clip·g + wd·w, v = momentum·v + g', w -= lr·v; clip from the squared norm in

@@ -242,6 +242,50 @@ static void test_layer_ops(void) {
         free(host[i]);
 }
 
+/* ---- GELU over its whole range, tails included ---- */
+static void test_gelu_range(void) {
+    enum { N = 2401 };
+    double *x = check_alloc(N), *y = check_alloc(N), *d = check_alloc(N), *one = check_alloc(N);
+    for (size_t i = 0; i < N; i++) {
+        x[i] = (double)(float)(-12.0 + 24.0 * (double)i / (N - 1));
+        one[i] = 1.0;
+    }
+    ref_gelu_forward(x, N, y);
+    ref_gelu_backward(x, one, N, d);
+    struct dview dx = put(x, 1, N, 1, N), dy = put(NULL, 1, N, 2, N), d1 = put(one, 1, N, 0, N);
+    struct dview dd = put(NULL, 1, N, 3, N);
+    REQUIRE_OK(ops_gelu_forward(dev, dx.m, 1, N, dy.m));
+    REQUIRE_OK(ops_gelu_backward(dev, dx.m, d1.m, 1, N, dd.m));
+    double *gy = check_alloc(N), *gd = check_alloc(N);
+    get("gelu range", dy, gy);
+    get("gelu' range", dd, gd);
+
+    /* float evaluation of exp(-x²/2) alone is good to about (1 + x²/2) ulp in the tails */
+    size_t bad = 0;
+    for (size_t i = 0; i < N; i++) {
+        double bound = 4e-7 * (1.0 + x[i] * x[i]);
+        int ok_y = fabs(gy[i] - y[i]) <= bound * fabs(y[i]) + 1e-38;
+        /* y' = Φ + x·φ cancels near x = -0.75: bound it by the size of its terms */
+        double terms = 0.5 * erfc(-x[i] / sqrt(2.0)) +
+                       fabs(x[i]) * exp(-0.5 * x[i] * x[i]) / sqrt(2.0 * M_PI);
+        int ok_d = fabs(gd[i] - d[i]) <= bound * terms + 1e-38;
+        if ((!ok_y || !ok_d) && bad++ < 5)
+            fprintf(stderr, "gelu at x = %.7g: y %.9g want %.9g, y' %.9g want %.9g\n", x[i],
+                    gy[i], y[i], gd[i], d[i]);
+    }
+    EXPECT(bad == 0, "gelu range: %zu of %d points off", bad, N);
+    drop(dx);
+    drop(dy);
+    drop(d1);
+    drop(dd);
+    free(x);
+    free(y);
+    free(d);
+    free(one);
+    free(gy);
+    free(gd);
+}
+
 /* ---- attention: split, scores, softmax, merge and back ---- */
 static void test_attention(void) {
     enum { B = 2, T = 197, H = 2, HD = 64, FULL = 3 * HD, LD = 3 * FULL + 5 };
@@ -542,12 +586,21 @@ static void test_errors(void) {
 
 int main(void) {
     dev = test_open_device();
-    test_embedding();
-    test_layer_ops();
-    test_attention();
-    test_gates();
-    test_heads();
-    test_optimizer();
+
+    /* both ways of spreading reductions over work-items, whatever this device prefers */
+    enum ops_layout layouts[2] = {OPS_LAYOUT_ITEMS, OPS_LAYOUT_GROUPS};
+    for (int i = 0; i < 2; i++) {
+        printf("layout: %s\n", i == 0 ? "an item per row" : "a work-group per row");
+        ops_set_layout(layouts[i]);
+        test_embedding();
+        test_layer_ops();
+        test_gelu_range();
+        test_attention();
+        test_gates();
+        test_heads();
+        test_optimizer();
+    }
+    ops_set_layout(OPS_LAYOUT_AUTO);
     test_errors();
     ufo_device_close(dev);
     return test_finish("test_ops_device");

@@ -12,3 +12,9 @@ check_PROGRAMS += tests/test_ops_device
 TESTS += tests/test_ops_device
 tests_test_ops_device_SOURCES = tests/test_ops_device.c tests/ops_check.h tests/check.h
 tests_test_ops_device_LDADD = $(UFO_LIBS) -lm
+
+# `make bench`: the non-GEMM work of a block on the benchmark shapes
+EXTRA_PROGRAMS += bench/ops
+UFO_BENCH += bench/ops
+bench_ops_SOURCES = bench/ops.c
+bench_ops_LDADD = $(UFO_LIBS)

@@ -21,15 +21,33 @@ struct ops_call {
     const char *name;
     cl_uint next;
     ufo_status status;
+    int items; /* built for OPS_LAYOUT_ITEMS */
 };
 
-/* Look the kernel up in the cache (built on first use). */
+static enum ops_layout ops_forced_layout = OPS_LAYOUT_AUTO;
+
+void ops_set_layout(enum ops_layout layout) {
+    ops_forced_layout = layout;
+}
+
+/* Whether reductions run an item per row here: where local memory is ordinary memory (CPUs),
+ * work-groups and barriers only add cost. */
+static int ops_items(ufo_device *dev) {
+    if (ops_forced_layout != OPS_LAYOUT_AUTO)
+        return ops_forced_layout == OPS_LAYOUT_ITEMS;
+    const struct ufo_device_caps *caps = ufo_device_caps(dev);
+    return caps->local_mem_is_global || caps->type == UFO_DEVICE_CPU;
+}
+
+/* Look the kernel up in the cache (built on first use, per layout). */
 static ufo_status ops_begin(ufo_device *dev, const char *file, const char *name,
                             struct ops_call *call) {
     call->name = name;
     call->next = 0;
     call->status = UFO_OK;
-    return kernels_get(dev, file, name, NULL, &call->kernel);
+    call->items = ops_items(dev);
+    return kernels_get(dev, file, name, call->items ? "-D ROW_WG=1 -D COL_LANES=1" : NULL,
+                       &call->kernel);
 }
 
 static void ops_arg(struct ops_call *call, size_t size, const void *value) {
@@ -82,14 +100,18 @@ static ufo_status ops_run_2d(ufo_device *dev, struct ops_call *call, size_t cols
     return ops_run(dev, call, 2, global, NULL);
 }
 
-/* One work-group of OPS_ROW_WG items per row. */
+/* One work-group of OPS_ROW_WG items per row, or one item per row. */
 static ufo_status ops_run_rows(ufo_device *dev, struct ops_call *call, size_t rows) {
+    if (call->items)
+        return ops_run(dev, call, 1, &rows, NULL);
     size_t global = rows * OPS_ROW_WG, local = OPS_ROW_WG;
     return ops_run(dev, call, 1, &global, &local);
 }
 
-/* Column tiles of OPS_COL_TILE columns × OPS_COL_LANES lanes. */
+/* Column tiles of OPS_COL_TILE columns × OPS_COL_LANES lanes, or one item per column. */
 static ufo_status ops_run_columns(ufo_device *dev, struct ops_call *call, size_t cols) {
+    if (call->items)
+        return ops_run(dev, call, 1, &cols, NULL);
     size_t global[2] = {kernels_round_up(cols, OPS_COL_TILE), OPS_COL_LANES};
     size_t local[2] = {OPS_COL_TILE, OPS_COL_LANES};
     return ops_run(dev, call, 2, global, local);
@@ -965,12 +987,12 @@ static ufo_status ops_reduce(ufo_device *dev, const char *op, struct ufo_matrix 
     ops_arg_uint(&call, n);
     ops_arg_uint(&call, mode);
     ops_arg_vec(&call, out);
-    size_t global = OPS_REDUCE_GROUPS * OPS_ROW_WG, local = OPS_ROW_WG;
-    OPS_TRY(ops_run(dev, &call, 1, &global, &local));
+    size_t width = call.items ? 1 : OPS_ROW_WG, global = OPS_REDUCE_GROUPS * width;
+    OPS_TRY(ops_run(dev, &call, 1, &global, &width));
     OPS_TRY(ops_begin(dev, "ops_optim.cl", "reduce_finish", &call));
     ops_arg_vec(&call, out);
-    global = local = OPS_REDUCE_GROUPS;
-    return ops_run(dev, &call, 1, &global, &local);
+    global = 1;
+    return ops_run(dev, &call, 1, &global, NULL);
 }
 
 ufo_status ops_sum_squares(ufo_device *dev, struct ufo_matrix x, size_t n, struct ufo_matrix out) {

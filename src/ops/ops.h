@@ -21,6 +21,14 @@
 #define OPS_REDUCE_GROUPS 64
 #define OPS_REDUCE_FLOATS (1 + OPS_REDUCE_GROUPS)
 
+/* How the row and column reductions spread over work-items: a work-group per row (GPUs) or an
+ * item per row (CPUs, where a work-group costs more than a short row). AUTO decides from the
+ * device's capabilities; either way a device adds in one fixed order. */
+enum ops_layout { OPS_LAYOUT_AUTO = 0, OPS_LAYOUT_GROUPS, OPS_LAYOUT_ITEMS };
+
+/* Force a layout for every launch that follows, on every device (tests and benchmarks). */
+void ops_set_layout(enum ops_layout layout);
+
 /* How an FFN gate weighs the shared path (index 0) and the task path (index 1). */
 enum ops_gate_mode {
     OPS_GATE_GUMBEL = 0, /* training: one-hot of argmax((logits + noise) / tau); the backward

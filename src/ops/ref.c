@@ -135,14 +135,20 @@ void ref_linear_backward(const double *x, const double *w, const double *dy, siz
     }
 }
 
+/* Φ(x) through erfc, which keeps its relative accuracy in the left tail where 1 + erf(x)
+ * cancels to 0. */
+static double ref_normal_cdf(double x) {
+    return 0.5 * erfc(-x / sqrt(2.0));
+}
+
 void ref_gelu_forward(const double *x, size_t n, double *y) {
     for (size_t i = 0; i < n; i++)
-        y[i] = 0.5 * x[i] * (1.0 + erf(x[i] / sqrt(2.0)));
+        y[i] = x[i] * ref_normal_cdf(x[i]);
 }
 
 void ref_gelu_backward(const double *x, const double *dy, size_t n, double *dx) {
     for (size_t i = 0; i < n; i++) {
-        double cdf = 0.5 * (1.0 + erf(x[i] / sqrt(2.0)));
+        double cdf = ref_normal_cdf(x[i]);
         double pdf = exp(-0.5 * x[i] * x[i]) / sqrt(2.0 * M_PI);
         dx[i] = dy[i] * (cdf + x[i] * pdf);
     }
