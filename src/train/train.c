@@ -476,12 +476,6 @@ ufo_status train_run(const struct train_config *tc, const struct train_request *
             CHECK(ufo_params_init_timm(L, tr.host_params, tc->train.init));
         CHECK(vit_upload(tr.vit, tr.host_params));
     }
-    for (size_t t = 0; t < tc->n_tasks; t++)
-        log_info("task %s: %zu training images, %d classes, %d per step%s", tc->tasks[t].name,
-                 data_batcher_task_items(tr.batcher, (int)t), tr.space.tasks[t].classes,
-                 data_batcher_task_size(tr.batcher, (int)t),
-                 tc->tasks[t].triplet ? ", triplet" : "");
-
     /* the loop */
     CHECK(runlog_open(&tr.log, run_dir, tr.task_names, tc->n_tasks));
     if (req->resume) runlog_event(tr.log, tr.step, "resume", "resumed from the newest checkpoint");
