@@ -3,3 +3,6 @@ libufo_la_SOURCES += src/train/train.c src/train/train.h
 bin_PROGRAMS += ufo-train
 ufo_train_SOURCES = src/tools/ufo_train.c
 ufo_train_LDADD = $(UFO_LIBS)
+check_PROGRAMS += tests/test_train
+TESTS += tests/test_train
+tests_test_train_LDADD = $(UFO_LIBS)
