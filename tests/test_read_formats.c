@@ -593,6 +593,32 @@ static void test_merge(void) {
     CHECK(t_ends(merged.items[14].path, "0008_c020_00009999_0.jpg"), "merge path");
     CHECK_EQ(merged.report.distractors, 1, "merge distractors");
     data_set_free(&merged);
+
+    /* in-memory pixels move with their items: idx test split, then idx training split */
+    if (!t_open(&parts[0], "idx", t_path("idx"), DATA_PART_EVAL))
+        return;
+    if (!t_open(&parts[1], "idx", t_path("idx"), DATA_PART_TRAIN)) {
+        data_set_free(&parts[0]);
+        return;
+    }
+    st = data_merge(parts, 2, "digits", &merged);
+    CHECK(st == UFO_OK, "merge idx: %s", ufo_last_error());
+    if (st == UFO_OK) {
+        CHECK_EQ(merged.count, 7, "merge idx count");
+        for (size_t i = 0; i < merged.count && i < 7; i++) {
+            const struct data_set *src = i < 2 ? &parts[0] : &parts[1];
+            const struct data_item *a = &merged.items[i], *b = &src->items[i < 2 ? i : i - 2];
+            CHECK(a->size == 6 && !memcmp(merged.pixels + a->offset, src->pixels + b->offset, 6),
+                  "merge idx item %zu pixels", i);
+        }
+        /* test labels 2 4 become eval labels after the three training labels 2 7 9 */
+        static const int idx_labels[7] = {3, 4, 1, 0, 1, 2, 0};
+        for (size_t i = 0; i < merged.count && i < 7; i++)
+            CHECK_EQ(merged.items[i].label, idx_labels[i], "merge idx label");
+        data_set_free(&merged);
+    }
+    data_set_free(&parts[0]);
+    data_set_free(&parts[1]);
 }
 
 int main(void) {
