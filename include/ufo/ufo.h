@@ -3,5 +3,7 @@
 #define UFO_UFO_H
 
 #include <ufo/status.h>
+#include <ufo/device.h>
+#include <ufo/gemm.h>
 
 #endif

@@ -19,6 +19,9 @@ ufo_status kernels_run(ufo_device *dev, cl_kernel kernel, cl_uint dims, const si
                        const size_t *local);
 ufo_status kernels_arg(cl_kernel kernel, cl_uint index, size_t size, const void *value);
 
+/* Release every program and kernel built for `dev` (called by ufo_device_close). */
+void kernels_cache_free(ufo_device *dev);
+
 /* Round `n` up to a multiple of `m`. */
 static inline size_t kernels_round_up(size_t n, size_t m) {
     return (n + m - 1) / m * m;

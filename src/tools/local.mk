@@ -1,1 +1,4 @@
-# src/tools: files of this layer
+# src/tools: ufo-devices (the other programs live with their layer)
+bin_PROGRAMS += ufo-devices
+ufo_devices_SOURCES = src/tools/ufo_devices.c
+ufo_devices_LDADD = $(UFO_LIBS)
