@@ -456,6 +456,52 @@ static void test_facebin(void) {
     }
 }
 
+/* Packs written by Python's pickle and numpy (tests/fixtures/facebin/make_packs.py): numpy bool
+ * arrays through _reconstruct (protocols 2 to 4) and _frombuffer (5), Python 3's protocol-2
+ * bytes as _codecs.encode, a plain list, an int64 array. */
+static void test_facebin_python(void) {
+    const char *dir = getenv("UFO_TEST_DATA");
+    static const char *packs[] = {"numpy_p2.bin", "numpy_p3.bin", "numpy_p4.bin", "numpy_p5.bin",
+                                  "list_p4.bin", "int64_p2.bin"};
+    for (size_t p = 0; p < sizeof packs / sizeof *packs; p++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/fixtures/facebin/%s", dir ? dir : "tests", packs[p]);
+        struct data_spec spec = {.format = "facebin", .root = path};
+        struct data_set ds;
+        ufo_status st = data_open(&spec, &ds);
+        CHECK(st == UFO_OK, "%s: %s", packs[p], ufo_last_error());
+        if (st != UFO_OK)
+            continue;
+        CHECK(ds.count == 6 && ds.pairs.count == 3, "%s: %zu images %zu pairs", packs[p],
+              ds.count, ds.pairs.count);
+        FILE *f = fopen(path, "rb");
+        for (size_t i = 0; i < ds.count && i < 6 && f; i++) {
+            uint8_t want[8] = {0xff, 0xd8}, got[8] = {0};
+            size_t n = 2 + 3 + i % 4;
+            for (size_t k = 2; k < n; k++)
+                want[k] = (uint8_t)(i * 11 + k - 2);
+            const struct data_item *it = &ds.items[i];
+            CHECK_EQ(it->size, n, packs[p]);
+            if (it->size != n)
+                continue;
+            if (it->source == DATA_BLOB) {
+                memcpy(got, ds.pixels + it->offset, n);
+            } else {
+                fseek(f, (long)it->offset, SEEK_SET);
+                if (fread(got, 1, n, f) != n)
+                    memset(got, 0, sizeof got);
+            }
+            CHECK(!memcmp(got, want, n), "%s: image %zu bytes differ", packs[p], i);
+        }
+        if (f)
+            fclose(f);
+        for (size_t i = 0; i < ds.pairs.count && i < 3; i++)
+            CHECK(ds.pairs.same[i] == t_same[i], "%s: flag %zu is %d", packs[p], i,
+                  ds.pairs.same[i]);
+        data_set_free(&ds);
+    }
+}
+
 static void test_pairs(void) {
     t_text(t_path("lfwroot/pairs.txt"), "1\t2\n"
                                         "Aaron\t1\t2\n"
@@ -547,6 +593,32 @@ static void test_merge(void) {
     CHECK(t_ends(merged.items[14].path, "0008_c020_00009999_0.jpg"), "merge path");
     CHECK_EQ(merged.report.distractors, 1, "merge distractors");
     data_set_free(&merged);
+
+    /* in-memory pixels move with their items: idx test split, then idx training split */
+    if (!t_open(&parts[0], "idx", t_path("idx"), DATA_PART_EVAL))
+        return;
+    if (!t_open(&parts[1], "idx", t_path("idx"), DATA_PART_TRAIN)) {
+        data_set_free(&parts[0]);
+        return;
+    }
+    st = data_merge(parts, 2, "digits", &merged);
+    CHECK(st == UFO_OK, "merge idx: %s", ufo_last_error());
+    if (st == UFO_OK) {
+        CHECK_EQ(merged.count, 7, "merge idx count");
+        for (size_t i = 0; i < merged.count && i < 7; i++) {
+            const struct data_set *src = i < 2 ? &parts[0] : &parts[1];
+            const struct data_item *a = &merged.items[i], *b = &src->items[i < 2 ? i : i - 2];
+            CHECK(a->size == 6 && !memcmp(merged.pixels + a->offset, src->pixels + b->offset, 6),
+                  "merge idx item %zu pixels", i);
+        }
+        /* test labels 2 4 become eval labels after the three training labels 2 7 9 */
+        static const int idx_labels[7] = {3, 4, 1, 0, 1, 2, 0};
+        for (size_t i = 0; i < merged.count && i < 7; i++)
+            CHECK_EQ(merged.items[i].label, idx_labels[i], "merge idx label");
+        data_set_free(&merged);
+    }
+    data_set_free(&parts[0]);
+    data_set_free(&parts[1]);
 }
 
 int main(void) {
@@ -563,6 +635,7 @@ int main(void) {
     test_sop();
     test_mxrec();
     test_facebin();
+    test_facebin_python();
     test_pairs();
     test_merge();
     t_cleanup();

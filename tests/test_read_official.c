@@ -20,7 +20,12 @@ static int t_share(int total, int groups, int k) {
 }
 
 static int t_load(struct data_set *ds, struct data_spec *spec) {
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     ufo_status st = data_open(spec, ds);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    fprintf(stderr, "%s: opened in %.3f s\n", spec->format,
+            (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
     CHECK(st == UFO_OK, "%s: %s", spec->format, ufo_last_error());
     return st == UFO_OK;
 }

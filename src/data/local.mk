@@ -18,3 +18,4 @@ check_PROGRAMS += tests/test_read_bad
 TESTS += tests/test_read_bad
 tests_test_read_bad_SOURCES = tests/test_read_bad.c tests/read_util.h tests/read_writers.h
 tests_test_read_bad_LDADD = $(UFO_LIBS) $(ZLIB_LIBS)
+EXTRA_DIST += tests/fixtures/facebin

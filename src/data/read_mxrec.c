@@ -305,6 +305,8 @@ ufo_status data_read_mxrec(const struct data_spec *spec, struct data_set *ds) {
     const char *stored = data_intern(ds, rec_path);
     if (!stored)
         return ufo_fail(UFO_ERR_NOMEM, "out of memory");
+    /* TODO: a .rec without its .idx could be scanned record by record; today the .idx is
+     * required, as insightface always ships it. */
     struct rec_key *keys = NULL;
     size_t n_keys = 0;
     st = rec_read_index(ds, idx_path, &keys, &n_keys);
