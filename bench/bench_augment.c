@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,6 +43,14 @@ static void synth(uint8_t *p, int w, int h, int seed) {
                 p[(y * w + i) * 3 + c] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
             }
         }
+}
+
+/* User + system CPU seconds of the whole process (every worker thread included). */
+static double cpu_seconds(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
 }
 
 static int count_jpegs(const char *dir) {
@@ -135,16 +144,17 @@ int main(int argc, char **argv) {
     /* one batch to warm up, then time `steps` */
     const struct data_batch *out;
     data_batcher_next(b, &out);
-    double t0 = now();
+    double t0 = now(), c0 = cpu_seconds();
     for (int s = 0; s < steps; s++)
         if (data_batcher_next(b, &out)) {
             fprintf(stderr, "bench_augment: %s\n", ufo_last_error());
             return 1;
         }
     double ours = steps * (double)batch / (now() - t0);
+    double our_cpu = 1000 * (cpu_seconds() - c0) / (steps * (double)batch);
     data_batcher_free(b);
-    printf("ufo: decode + augment 256x256 from %zu JPEGs, %d workers: %.1f images/s\n", n,
-           workers, ours);
+    printf("ufo: decode + augment 256x256 from %zu JPEGs, %d workers: %.1f images/s, "
+           "%.2f cpu ms/image\n", n, workers, ours, our_cpu);
     fflush(stdout);
 
     /* the peer on the same files */
@@ -152,16 +162,18 @@ int main(int argc, char **argv) {
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' '%s' %d %d %d", peer, dir, batch, steps,
              workers);
     FILE *p = popen(cmd, "r");
-    double theirs = 0;
+    double theirs = 0, their_cpu = 0;
     char line[512];
     while (p && fgets(line, sizeof line, p)) {
         fputs(line, stdout);
         sscanf(line, "peer images/s %lf", &theirs);
+        sscanf(line, "peer cpu ms/image %lf", &their_cpu);
     }
     if (p)
         pclose(p);
     if (theirs > 0)
-        printf("ratio ufo / PIL+torchvision: %.2f\n", ours / theirs);
+        printf("ratio ufo / PIL+torchvision: %.2f in images/s, %.2f in CPU time per image\n",
+               ours / theirs, their_cpu > 0 ? their_cpu / our_cpu : 0);
     else
         printf("peer did not run (needs python3-pil and python3-torchvision)\n");
     for (size_t i = 0; i < n; i++)

@@ -364,6 +364,28 @@ static void test_range_memory(struct data_decoder *dec) {
     free(p);
     free(j);
 
+    /* encoded bytes held in the set's pixel storage (the readers' DATA_BLOB, the source after
+     * DATA_MEMORY) */
+    {
+        size_t nb;
+        uint8_t *blob = read_file(png_path, &nb);
+        uint8_t *store = malloc(nb + 7);
+        memcpy(store + 7, blob, nb);
+        struct data_item bi = {.source = (enum data_source)(DATA_MEMORY + 1), .path = box,
+                               .offset = 7, .size = nb};
+        struct data_set bs = {.name = "blob", .items = &bi, .count = 1, .pixels = store};
+        st = data_decode_item(dec, &bs, &bi, 0, 0, &img);
+        CHECK(st == UFO_OK, "blob png: %s", ufo_last_error());
+        if (!st)
+            compare("PNG held in memory", &img, expect, W, H, 0);
+        data_image_free(&img);
+        bi.size = nb / 2;
+        st = data_decode_item(dec, &bs, &bi, 0, 0, &img);
+        CHECK(st == UFO_ERR_FORMAT, "truncated blob accepted");
+        free(store);
+        free(blob);
+    }
+
     /* in-memory grey and RGB */
     uint8_t pixels[2 * 3 + 2 * 3 * 3];
     for (int i = 0; i < (int)sizeof pixels; i++)

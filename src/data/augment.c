@@ -429,8 +429,9 @@ bool data_erase_box(const struct data_transform *t, struct data_rng *rng, int h,
 
 /* Resize, then pad/crop, flip and normalise in one pass into planar CHW. (dy, dx) is the crop
  * offset relative to the unpadded image. */
-static ufo_status data_finish(const struct data_transform *t, const struct data_image *img,
-                              int dy, int dx, bool flip, float *out) {
+static ufo_status data_finish_planar(const struct data_transform *t,
+                                     const struct data_image *img, int dy, int dx, bool flip,
+                                     float *out) {
     int w = t->width, h = t->height;
     float *rgb = malloc(sizeof(float) * (size_t)w * h * 3);
     if (!rgb)
@@ -481,7 +482,7 @@ ufo_status data_transform_train(const struct data_transform *t, struct data_imag
         data_rng_init(&rng, seed, step, sample, DATA_RNG_FLIP);
         flip = data_rng_uniform(&rng) < t->flip_prob;
     }
-    if ((st = data_finish(t, img, dy, dx, flip, out)))
+    if ((st = data_finish_planar(t, img, dy, dx, flip, out)))
         return st;
 
     if (t->erase) {
@@ -508,5 +509,5 @@ ufo_status data_transform_train(const struct data_transform *t, struct data_imag
 
 ufo_status data_transform_eval(const struct data_transform *t, const struct data_image *img,
                                float *out) {
-    return data_finish(t, img, 0, 0, false, out);
+    return data_finish_planar(t, img, 0, 0, false, out);
 }
