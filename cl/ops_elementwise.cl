@@ -14,6 +14,7 @@
 #define COL_KERNEL __kernel
 #define COL_LANE 0
 #endif
+#define COL_VEC 8 /* columns per item when COL_LANES is 1 (float8) */
 
 /* exp(z²)·erfc(z) for z in [0, 10]: a Chebyshev series in u = (1 - 0.45z) / (1 + 0.25z),
  * which maps [0, 10] onto [1, -1]; coefficients interpolated at 13 Chebyshev nodes for ufo
@@ -54,6 +55,7 @@ __kernel void bias_add(__global float *y, uint y_off, uint ld_y, __global const 
     y[y_off + (size_t)r * ld_y + c] += b[b_off + c];
 }
 
+#if COL_LANES > 1
 /* out [cols] += Σ_r a[r, c]. Local size (COL_TILE, COL_LANES). */
 COL_KERNEL
 void column_sums(__global const float *a, uint a_off, uint ld_a, uint rows, uint cols,
@@ -64,7 +66,6 @@ void column_sums(__global const float *a, uint a_off, uint ld_a, uint rows, uint
     if (c < cols)
         for (uint r = lane; r < rows; r += COL_LANES)
             acc += a[a_off + (size_t)r * ld_a + c];
-#if COL_LANES > 1
     part[lane][tc] = acc;
     barrier(CLK_LOCAL_MEM_FENCE);
     for (uint step = COL_LANES / 2; step > 0; step /= 2) {
@@ -72,11 +73,33 @@ void column_sums(__global const float *a, uint a_off, uint ld_a, uint rows, uint
             part[lane][tc] += part[lane + step][tc];
         barrier(CLK_LOCAL_MEM_FENCE);
     }
-    acc = part[0][tc];
-#endif
     if (lane == 0 && c < cols)
-        out[out_off + c] += acc;
+        out[out_off + c] += part[0][tc];
 }
+#else
+/* out [cols] += Σ_r a[r, c]; one item per COL_VEC columns, rows added in order in vector
+ * registers (a CPU vectorises nothing across items whose body loops). */
+__kernel void column_sums(__global const float *a, uint a_off, uint ld_a, uint rows, uint cols,
+                          __global float *out, uint out_off) {
+    uint c = COL_VEC * get_global_id(0);
+    if (c >= cols)
+        return;
+    __global const float *col = a + a_off + c;
+    if (c + COL_VEC <= cols) {
+        float8 acc = 0.0f;
+        for (uint r = 0; r < rows; r++)
+            acc += vload8(0, col + (size_t)r * ld_a);
+        vstore8(vload8(0, out + out_off + c) + acc, 0, out + out_off + c);
+        return;
+    }
+    for (uint j = 0; c + j < cols; j++) {
+        float acc = 0.0f;
+        for (uint r = 0; r < rows; r++)
+            acc += col[(size_t)r * ld_a + j];
+        out[out_off + c + j] += acc;
+    }
+}
+#endif
 
 /* y = x·Φ(x) with the exact normal CDF; y may be x. */
 __kernel void gelu_forward(__global const float *x, uint x_off, uint ld_x, uint rows, uint cols,

@@ -28,6 +28,7 @@
 #define COL_KERNEL __kernel
 #define COL_LANE 0
 #endif
+#define COL_VEC 8 /* columns per item when COL_LANES is 1 (float8) */
 
 /* Σ over the work-group of v, returned to every item. */
 static float group_sum(__local float *buf, float v) {
@@ -104,6 +105,7 @@ void layernorm_backward_dx(__global const float *x, uint x_off, uint ld_x,
     }
 }
 
+#if COL_LANES > 1
 /* dgamma += Σ_r dy·xhat, dbeta += Σ_r dy. Local size (COL_TILE, COL_LANES), lanes summed in a
  * fixed tree. */
 COL_KERNEL
@@ -126,7 +128,6 @@ void layernorm_backward_params(__global const float *x, uint x_off, uint ld_x,
             acc_g += g * xhat;
             acc_b += g;
         }
-#if COL_LANES > 1
     part_g[lane][tc] = acc_g;
     part_b[lane][tc] = acc_b;
     barrier(CLK_LOCAL_MEM_FENCE);
@@ -137,14 +138,51 @@ void layernorm_backward_params(__global const float *x, uint x_off, uint ld_x,
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
-    acc_g = part_g[0][tc];
-    acc_b = part_b[0][tc];
-#endif
     if (lane == 0 && c < cols) {
-        dgamma[dgamma_off + c] += acc_g;
-        dbeta[dbeta_off + c] += acc_b;
+        dgamma[dgamma_off + c] += part_g[0][tc];
+        dbeta[dbeta_off + c] += part_b[0][tc];
     }
 }
+#else
+/* dgamma += Σ_r dy·xhat, dbeta += Σ_r dy; one item per COL_VEC columns, rows in order in
+ * vector registers. */
+__kernel void layernorm_backward_params(__global const float *x, uint x_off, uint ld_x,
+                                        __global const float *mean, uint mean_off,
+                                        __global const float *rstd, uint rstd_off,
+                                        __global const float *dy, uint dy_off, uint ld_dy,
+                                        uint rows, uint cols,
+                                        __global float *dgamma, uint dgamma_off,
+                                        __global float *dbeta, uint dbeta_off) {
+    uint c = COL_VEC * get_global_id(0);
+    if (c >= cols)
+        return;
+    __global const float *xc = x + x_off + c, *gc = dy + dy_off + c;
+    if (c + COL_VEC <= cols) {
+        float8 acc_g = 0.0f, acc_b = 0.0f;
+        for (uint r = 0; r < rows; r++) {
+            float8 g = vload8(0, gc + (size_t)r * ld_dy);
+            float8 xhat = (vload8(0, xc + (size_t)r * ld_x) - mean[mean_off + r]) *
+                          rstd[rstd_off + r];
+            acc_g += g * xhat;
+            acc_b += g;
+        }
+        vstore8(vload8(0, dgamma + dgamma_off + c) + acc_g, 0, dgamma + dgamma_off + c);
+        vstore8(vload8(0, dbeta + dbeta_off + c) + acc_b, 0, dbeta + dbeta_off + c);
+        return;
+    }
+    for (uint j = 0; c + j < cols; j++) {
+        float acc_g = 0.0f, acc_b = 0.0f;
+        for (uint r = 0; r < rows; r++) {
+            float g = gc[(size_t)r * ld_dy + j];
+            float xhat = (xc[(size_t)r * ld_x + j] - mean[mean_off + r]) * rstd[rstd_off + r];
+            acc_g += g * xhat;
+            acc_b += g;
+        }
+        dgamma[dgamma_off + c + j] += acc_g;
+        dbeta[dbeta_off + c + j] += acc_b;
+    }
+}
+#endif
 
 /* y = x / max(|x|, 1e-12) per row; norm [rows] keeps the divisor. One group per row. */
 ROW_KERNEL

@@ -567,6 +567,34 @@ static void test_optimizer(void) {
     free(v);
 }
 
+/* ---- NaN and Inf reach the outputs (no fast-math, no masking) ---- */
+static void test_nonfinite(void) {
+    enum { R = 3, N = 21 };
+    double *s = rnd(R * N, -2, 2), *got = check_alloc(R * N);
+    s[N + 4] = NAN;      /* row 1 */
+    s[2 * N] = INFINITY; /* row 2: softmax gives NaN (inf - inf) */
+    struct dview ds = put(s, R, N, 1, N + 2), dp = put(NULL, R, N, 0, N);
+    REQUIRE_OK(ops_softmax_forward(dev, ds.m, R, N, 1.0f, dp.m));
+    get("softmax with NaN", dp, got);
+    int row0_finite = 1, row1_nan = 1;
+    for (size_t j = 0; j < N; j++) {
+        row0_finite &= isfinite(got[j]);
+        row1_nan &= isnan(got[N + j]);
+    }
+    EXPECT(row0_finite && row1_nan, "softmax: a NaN must fill its own row only");
+    REQUIRE_OK(ops_gelu_forward(dev, ds.m, R, N, dp.m));
+    get("gelu with NaN", dp, got);
+    EXPECT(isnan(got[N + 4]), "gelu(NaN) = %g", got[N + 4]);
+    struct dview dw = put_vec(NULL, OPS_REDUCE_FLOATS, 0);
+    ufo_status st = ops_check_finite(dev, dp.m, R * N, dw.m, "gelu output");
+    EXPECT(st == UFO_ERR_NUMERIC, "check_finite after gelu(NaN): %s", ufo_status_name(st));
+    drop(ds);
+    drop(dp);
+    drop(dw);
+    free(s);
+    free(got);
+}
+
 /* ---- bad arguments come back as errors ---- */
 static void test_errors(void) {
     double x[4] = {0};
@@ -599,6 +627,7 @@ int main(void) {
         test_gates();
         test_heads();
         test_optimizer();
+        test_nonfinite();
     }
     ops_set_layout(OPS_LAYOUT_AUTO);
     test_errors();

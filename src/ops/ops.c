@@ -12,6 +12,7 @@
 #define OPS_ROW_WG 64
 #define OPS_COL_TILE 16
 #define OPS_COL_LANES 16
+#define OPS_COL_VEC 8
 #define OPS_TRIPLET_INFO 5
 
 /* A kernel being prepared: its arguments are set one after the other and the first failure
@@ -108,10 +109,13 @@ static ufo_status ops_run_rows(ufo_device *dev, struct ops_call *call, size_t ro
     return ops_run(dev, call, 1, &global, &local);
 }
 
-/* Column tiles of OPS_COL_TILE columns × OPS_COL_LANES lanes, or one item per column. */
+/* Column tiles of OPS_COL_TILE columns × OPS_COL_LANES lanes, or one item per OPS_COL_VEC
+ * columns. */
 static ufo_status ops_run_columns(ufo_device *dev, struct ops_call *call, size_t cols) {
-    if (call->items)
-        return ops_run(dev, call, 1, &cols, NULL);
+    if (call->items) {
+        size_t items = (cols + OPS_COL_VEC - 1) / OPS_COL_VEC;
+        return ops_run(dev, call, 1, &items, NULL);
+    }
     size_t global[2] = {kernels_round_up(cols, OPS_COL_TILE), OPS_COL_LANES};
     size_t local[2] = {OPS_COL_TILE, OPS_COL_LANES};
     return ops_run(dev, call, 2, global, local);
