@@ -356,10 +356,9 @@ ufo_status data_decode_item(struct data_decoder *dec, const struct data_set *ds,
                             (unsigned long long)item->offset);
         st = data_read_bytes(dec, item->path, item->offset, item->size, &got);
         break;
-    default:
-        /* encoded bytes the reader rebuilt in ds->pixels (the readers' DATA_BLOB: RecordIO
-         * records split around the magic number, images inside pickles).
-         * TODO: name it `case DATA_BLOB:` once that source is in dataset.h on main. */
+    case DATA_BLOB:
+        /* encoded bytes the reader rebuilt in ds->pixels: RecordIO records split around the
+         * magic number, images inside pickles */
         if (ds->pixels && item->size > 0) {
             char name[1024];
             snprintf(name, sizeof name, "%s@%llu", item->path ? item->path : ds->name,
@@ -367,6 +366,9 @@ ufo_status data_decode_item(struct data_decoder *dec, const struct data_set *ds,
             return data_decode_bytes(dec, ds->pixels + item->offset, item->size, name, want_w,
                                      want_h, img);
         }
+        return ufo_fail(UFO_ERR_FORMAT, "%s@%llu: in-memory image has no bytes",
+                        item->path ? item->path : ds->name, (unsigned long long)item->offset);
+    default:
         return ufo_fail(UFO_ERR_INVALID, "%s: unknown item source %d",
                         item->path ? item->path : "?", (int)item->source);
     }
