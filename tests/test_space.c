@@ -98,7 +98,7 @@ static void test_sampling(void) {
     struct ufo_space s;
     three_tasks(&s);
     struct ufo_arch a, b;
-    int heads[13] = {0}, kept11 = 0, paths[3] = {0};
+    int heads[13] = {0}, depths[13] = {0}, paths[3] = {0};
     const int n = 3000;
     for (int step = 0; step < n; step++) {
         ufo_arch_sample(&s, 42, (uint64_t)step, &a);
@@ -106,13 +106,17 @@ static void test_sampling(void) {
         ufo_arch_sample(&s, 42, (uint64_t)step, &b);
         CHECK(arch_equal(&a, &b), "sample %d not reproducible", step);
         heads[a.block[4].heads]++;
-        kept11 += a.block[11].kept;
+        int d = ufo_arch_depth(&a);
+        depths[d]++;
+        for (int i = 0; i < s.depth; i++)
+            CHECK(a.block[i].kept == (i < d), "sample %d: kept blocks are not a prefix", step);
         paths[a.block[7].path[2]]++;
     }
     /* uniform within 5 standard deviations */
     for (int h = 10; h <= 12; h++)
         CHECK(abs(heads[h] - n / 3) < 5 * 26, "heads %d drawn %d times of %d", h, heads[h], n);
-    CHECK(abs(kept11 - n / 2) < 5 * 28, "block 11 kept %d of %d", kept11, n);
+    for (int d = 10; d <= 12; d++)
+        CHECK(abs(depths[d] - n / 3) < 5 * 26, "depth %d drawn %d times of %d", d, depths[d], n);
     for (int p = 0; p < 3; p++)
         CHECK(abs(paths[p] - n / 3) < 5 * 26, "path %d drawn %d times", p, paths[p]);
     ufo_arch_sample(&s, 43, 0, &b);

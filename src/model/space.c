@@ -254,14 +254,20 @@ void ufo_arch_sample(const struct ufo_space *s, uint64_t seed, uint64_t step,
     a->n_blocks = s->depth;
     a->n_tasks = s->n_tasks;
 
-    /* one Philox call per block: heads, ratio, kept, and per task paths from a second call */
+    /* the depth first, uniform over min_depth..depth: kept blocks are always a prefix, as
+     * in the challenge's arch strings, so "depth d" means the first d blocks */
+    uint32_t d[4];
+    ufo_philox(seed, step, UFO_RNG_ARCH, (uint64_t)s->depth * 2, d);
+    int depth = s->min_depth + (int)space_pick(d[0], s->depth - s->min_depth + 1);
+
+    /* one Philox call per block: heads, ratio, and per task paths from a second call */
     for (int b = 0; b < s->depth; b++) {
         uint32_t r[4], p[4];
         ufo_philox(seed, step, UFO_RNG_ARCH, (uint64_t)b * 2, r);
         struct ufo_block_arch *blk = &a->block[b];
         blk->heads = s->heads_choices[space_pick(r[0], s->n_heads_choices)];
         blk->mlp_ratio = s->mlp_ratio_choices[space_pick(r[1], s->n_mlp_choices)];
-        blk->kept = b < s->min_depth ? 1 : (int)(r[2] >> 31);
+        blk->kept = b < depth;
         for (int t = 0; t < s->n_tasks; t++) {
             if (t % 4 == 0)
                 ufo_philox(seed, step, UFO_RNG_ARCH,

@@ -87,8 +87,8 @@ int ufo_arch_depth(const struct ufo_arch *arch);
 void ufo_arch_largest(const struct ufo_space *space, struct ufo_arch *arch);
 void ufo_arch_smallest(const struct ufo_space *space, struct ufo_arch *arch);
 
-/* A uniform draw: per block heads, ratio and path (per task) uniform over their choices,
- * each block past min_depth kept with probability 1/2, independently. The draws come from
+/* A uniform draw: the depth uniform over min_depth..depth (the first `depth` blocks kept),
+ * per block heads, ratio and path (per task) uniform over their choices. The draws come from
  * Philox keyed by (seed, step, UFO_RNG_ARCH), so the same arguments give the same arch. */
 void ufo_arch_sample(const struct ufo_space *space, uint64_t seed, uint64_t step,
                      struct ufo_arch *arch);
