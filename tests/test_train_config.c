@@ -78,7 +78,8 @@ static void test_defaults(void) {
         CHECK(strcmp(k->name, "only") == 0 && k->kind == TRAIN_TASK_CLASSIFICATION &&
                   k->batch == 512 && k->cosface_scale == 64 && k->cosface_margin == 0.35 &&
                   !k->triplet && k->triplet_weight == 1 && k->loss_weight == 1 &&
-                  k->lr_scale == 1 && k->instances_per_label == 4, "task defaults");
+                  k->lr_scale == 1 && k->instances_per_label == 4 && k->pad_crop && k->pad == 10,
+              "task defaults");
         CHECK(k->n_datasets == 1 && k->datasets[0].name == NULL &&
                   strcmp(k->datasets[0].format, "idx") == 0 &&
                   strcmp(k->datasets[0].root, "/m") == 0 && k->n_eval_datasets == 0,
@@ -350,6 +351,7 @@ static const struct bad bads[] = {
      "and '_'"},
     {"[task.c]\n[task.d]\n[task.e]\n[task.f]\n[task.g]\n[task.h]\n[task.i]\n" BASE, NULL,
      "FILE: 9 [task.NAME] sections, at most 8"},
+    {BASE, "task.a.pad=-1", "--set: task.a.pad = \"-1\": must be >= 0"},
     /* evaluation */
     {"[eval]\ntasks = zzz\n" BASE, NULL, "FILE:2: eval.tasks: no [task.zzz] section"},
     {"[eval]\ntasks = a\n" BASE, NULL, "FILE:2: eval.tasks: task a has no eval_datasets"},

@@ -116,6 +116,7 @@ static ufo_status open_data(struct trainer *tr) {
                                 (int)tc->model.image_size);
         dt->transform.autoaugment = task->autoaugment;
         dt->transform.pad_crop = task->pad_crop;
+        dt->transform.pad = (int)task->pad;
         dt->transform.flip = task->flip;
         dt->transform.erase = task->random_erasing;
         tr->task_names[t] = task->name;

@@ -77,6 +77,7 @@ struct train_task_config {
     double loss_weight;
     double lr_scale;
     bool autoaugment, pad_crop, flip, random_erasing; /* training transform parts */
+    long pad;                           /* pixels per side for pad_crop */
 };
 
 struct train_loop_config {
