@@ -2,7 +2,8 @@
 # readers, the ufo-eval program, its tests and benchmark (one owner, one fragment).
 libufo_la_SOURCES += src/io/npy.c src/io/npy.h src/io/labels.c src/io/labels.h \
 	src/eval/rank.c src/eval/rank.h src/eval/rank_host.c src/eval/metrics.c \
-	src/eval/metrics.h src/eval/verify.c src/eval/report.c src/eval/rank_device.c
+	src/eval/metrics.h src/eval/verify.c src/eval/report.c src/eval/rank_device.c \
+	src/eval/model_eval.c src/eval/model_eval.h
 UFO_EMBEDDED += cl/eval.cl
 
 check_PROGRAMS += tests/test_npy tests/test_labels tests/test_metrics
