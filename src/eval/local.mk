@@ -14,6 +14,10 @@ tests_test_metrics_LDADD = $(UFO_LIBS) -lm
 check_PROGRAMS += tests/test_eval_device
 TESTS += tests/test_eval_device
 tests_test_eval_device_LDADD = $(UFO_LIBS) -lm
+# a tiny supernet evaluated through ufo-eval --model's path and ufo-train's [eval]
+check_PROGRAMS += tests/test_model_eval
+TESTS += tests/test_model_eval
+tests_test_model_eval_LDADD = $(UFO_LIBS) $(PNG_LIBS) $(JANSSON_LIBS) -lm
 
 bin_PROGRAMS += ufo-eval
 ufo_eval_SOURCES = src/tools/ufo_eval.c
