@@ -236,6 +236,58 @@ static void check_metrics(const struct data_set *ds, const struct eval_features 
     free(gc);
 }
 
+/* Verification pairs (CALFW style) over the list set's images, one pair naming the corrupt
+ * file: the pair is dropped, the accuracy that of the same features scored here. */
+static void test_verify(struct vit *vit, const struct ufo_arch *arch, const char *root) {
+    char path[700];
+    snprintf(path, sizeof path, "%s/verify.txt", root);
+    write_text(path, "g10_0.png 1\ng10_1.png 1\ng11_0.png 0\ng12_0.png 0\n"
+                     "g12_0.png 1\ng12_1.png 1\ng10_1.png 0\nq11.png 0\n"
+                     "g11_0.png 1\ng11_1.png 1\nq10.png 0\ng12_1.png 0\n"
+                     "broken.png 1\nbroken_2.png 1\n");
+    snprintf(path, sizeof path, "%s/broken_2.png", root);
+    write_png(path, 8, 8, 1, 9);
+    struct data_spec spec = {.format = "pairs", .root = root, .file = "verify.txt",
+                             .images = "."};
+    struct data_set ds;
+    REQUIRE_OK(data_open(&spec, &ds));
+    EXPECT(eval_protocol_of(&ds) == EVAL_PROTOCOL_VERIFY, "pairs are scored as verify");
+    struct eval_model_options o;
+    eval_model_options_default(&o);
+    o.flip = 1;
+    o.folds = 2;
+    struct eval_scorer host = {0};
+    struct eval_report rep, want;
+    struct eval_features f;
+    REQUIRE_OK(eval_model(vit, arch, 0, &ds, &host, &o, &rep, &f));
+    EXPECT(f.skipped == 1 && eval_report_get(&rep, "dropped pairs") == 1,
+           "verify: the pair with the corrupt image dropped (%zu skipped, %g dropped)",
+           f.skipped, eval_report_get(&rep, "dropped pairs"));
+    check_features(vit, arch, 0, &ds, &f, "verify");
+    int differ = 0;
+    for (size_t i = 0; i < f.n * f.dim; i++) differ += f.x[i] != f.flip[i];
+    EXPECT(differ > 0, "the mirrored images give other features");
+
+    /* the pairs mapped to rows here, scored by eval_verify directly */
+    struct eval_pair pairs[8];
+    size_t n = 0;
+    for (size_t p = 0; p < ds.pairs.count; p++) {
+        size_t a = SIZE_MAX, b = SIZE_MAX;
+        for (size_t r = 0; r < f.n; r++) {
+            if (f.item[r] == ds.pairs.first[p]) a = r;
+            if (f.item[r] == ds.pairs.second[p]) b = r;
+        }
+        if (a != SIZE_MAX && b != SIZE_MAX) pairs[n++] = (struct eval_pair){a, b, ds.pairs.same[p]};
+    }
+    EXPECT(n == 6, "6 usable pairs (%zu)", n);
+    REQUIRE_OK(eval_verify(f.x, f.flip, f.n, f.dim, pairs, n, 2, &want));
+    for (size_t i = 0; i < want.n_entries; i++)
+        EXPECT(fabs(eval_report_get(&rep, want.entry[i].name) - want.entry[i].value) <= 1e-12,
+               "verify: %s differs", want.entry[i].name);
+    eval_features_free(&f);
+    data_set_free(&ds);
+}
+
 /* Run a command; returns its exit status, its stderr in `err`. */
 static int run(const char *cmd, char *err, size_t size) {
     char full[4096], path[700];
@@ -440,6 +492,7 @@ int main(void) {
         eval_features_free(&feat);
         data_set_free(&ds);
     }
+    test_verify(vit, &largest, list);
     vit_destroy(vit);
     ufo_device_close(dev);
 
