@@ -18,6 +18,7 @@
 #include "data/augment.h"
 #include "data/image.h"
 #include "eval/model_eval.h"
+#include "io/safetensors.h"
 #include "model/checkpoint.h"
 #include "model/vit.h"
 #include "train/train.h"
@@ -277,13 +278,39 @@ static void test_verify(struct vit *vit, const struct ufo_arch *arch, const char
             if (f.item[r] == ds.pairs.first[p]) a = r;
             if (f.item[r] == ds.pairs.second[p]) b = r;
         }
-        if (a != SIZE_MAX && b != SIZE_MAX) pairs[n++] = (struct eval_pair){a, b, ds.pairs.same[p]};
+        if (a != SIZE_MAX && b != SIZE_MAX)
+            pairs[n++] = (struct eval_pair){a, b, ds.pairs.same[p]};
     }
     EXPECT(n == 6, "6 usable pairs (%zu)", n);
     REQUIRE_OK(eval_verify(f.x, f.flip, f.n, f.dim, pairs, n, 2, &want));
     for (size_t i = 0; i < want.n_entries; i++)
         EXPECT(fabs(eval_report_get(&rep, want.entry[i].name) - want.entry[i].value) <= 1e-12,
                "verify: %s differs", want.entry[i].name);
+    eval_features_free(&f);
+    data_set_free(&ds);
+}
+
+/* A single list in the test split: every image queries the others (SOP's protocol), the
+ * recall that of eval_sop on the same features with the labels read here. */
+static void test_single_list(struct vit *vit, const struct ufo_arch *arch, const char *root) {
+    struct data_spec spec = {.format = "list", .root = root, .file = "gallery.txt",
+                             .split = DATA_TEST, .parts = DATA_PART_EVAL};
+    struct data_set ds;
+    REQUIRE_OK(data_open(&spec, &ds));
+    EXPECT(eval_protocol_of(&ds) == EVAL_PROTOCOL_SOP, "a test-split list is scored as sop");
+    struct eval_model_options o;
+    eval_model_options_default(&o);
+    struct eval_report rep, want;
+    struct eval_features f;
+    struct eval_scorer host = {0};
+    REQUIRE_OK(eval_model(vit, arch, 1, &ds, &host, &o, &rep, &f));
+    int64_t id[16];
+    for (size_t r = 0; r < f.n && r < 16; r++) id[r] = ds.items[f.item[r]].label;
+    EXPECT(f.n == 6 && f.skipped == 1, "sop: 6 rows, 1 skipped (%zu, %zu)", f.n, f.skipped);
+    REQUIRE_OK(eval_sop(&host, f.x, f.n, f.dim, id, &want));
+    for (size_t i = 0; i < want.n_entries; i++)
+        EXPECT(fabs(eval_report_get(&rep, want.entry[i].name) - want.entry[i].value) <= 1e-12,
+               "sop: %s differs", want.entry[i].name);
     eval_features_free(&f);
     data_set_free(&ds);
 }
@@ -313,6 +340,31 @@ static double json_value(const char *path, const char *name) {
     return x;
 }
 
+/* A supernet file whose tensors are those of a narrower model than its metadata says. */
+static void write_mismatched(const char *path) {
+    struct ufo_space big, small;
+    make_space(&big);
+    make_space(&small);
+    small.embed_dim = 16;
+    struct ufo_layout L;
+    REQUIRE_OK(ufo_layout_create(&small, &L));
+    float *p = calloc(L.total, sizeof *p);
+    struct ufo_st_out *outs = calloc((size_t)L.n, sizeof *outs);
+    for (int i = 0; i < L.n; i++) {
+        outs[i] = (struct ufo_st_out){.name = L.params[i].name, .ndim = L.params[i].ndim,
+                                      .data = p + L.params[i].offset};
+        memcpy(outs[i].shape, L.params[i].shape, sizeof L.params[i].shape);
+    }
+    char *json;
+    REQUIRE_OK(ufo_space_to_json(&big, &json));
+    const char *meta[] = {UFO_META_FORMAT, "ufo-supernet-1", UFO_META_SPACE, json};
+    REQUIRE_OK(ufo_st_write(path, outs, (size_t)L.n, meta, 2));
+    free(json);
+    free(outs);
+    free(p);
+    ufo_layout_free(&L);
+}
+
 /* The ufo-eval program: one-line errors for bad inputs, then a full evaluation whose saved
  * features re-score to the same values. */
 static void test_cli(const char *model, const char *ini) {
@@ -330,6 +382,13 @@ static void test_cli(const char *model, const char *ini) {
              ini);
     rc = run(cmd, err, sizeof err);
     EXPECT(rc == 1 && strstr(err, "run.ini"), "not a model file: rc %d: %s", rc, err);
+    char odd[700];
+    snprintf(odd, sizeof odd, "%s/mismatched.safetensors", dir);
+    write_mismatched(odd);
+    snprintf(cmd, sizeof cmd, "./ufo-eval --model '%s' --config '%s' --task people", odd, ini);
+    rc = run(cmd, err, sizeof err);
+    EXPECT(rc == 1 && strstr(err, "mismatched.safetensors") && strstr(err, "shape"),
+           "tensors unlike the metadata's model: rc %d: %s", rc, err);
     snprintf(cmd, sizeof cmd, "./ufo-eval --model '%s' --config '%s' --task cars", model, ini);
     rc = run(cmd, err, sizeof err);
     EXPECT(rc == 1 && strstr(err, "no task \"cars\"") && strstr(err, "people, things"),
@@ -493,6 +552,7 @@ int main(void) {
         data_set_free(&ds);
     }
     test_verify(vit, &largest, list);
+    test_single_list(vit, &smallest, list);
     vit_destroy(vit);
     ufo_device_close(dev);
 

@@ -263,7 +263,8 @@ static ufo_status eval_score_verify(const struct data_set *ds, const struct eval
     size_t n = 0;
     for (size_t p = 0; p < ds->pairs.count; p++) {
         size_t a = row[ds->pairs.first[p]], b = row[ds->pairs.second[p]];
-        if (a != SIZE_MAX && b != SIZE_MAX) pairs[n++] = (struct eval_pair){a, b, ds->pairs.same[p]};
+        if (a != SIZE_MAX && b != SIZE_MAX)
+            pairs[n++] = (struct eval_pair){a, b, ds->pairs.same[p]};
     }
     if (n < ds->pairs.count)
         log_warn("dataset %s: %zu of %zu pairs dropped (an image did not decode)", ds->name,
