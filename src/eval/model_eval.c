@@ -126,7 +126,9 @@ ufo_status eval_extract(struct vit *vit, const struct ufo_arch *arch, int task,
     }
     if ((st = data_decoder_new(&dec)) != UFO_OK) goto done;
 
-    /* fill a batch with decodable images, run it, repeat */
+    /* fill a batch with decodable images, run it, repeat.
+     * TODO: decode on worker threads while the device runs the previous batch; decoding on
+     * this thread alone bounds the rate on large benchmarks (Market-1501's 19k gallery). */
     size_t next = 0;
     while (next < n_items) {
         size_t count = 0;
