@@ -98,6 +98,30 @@ static void test_list(void) {
     } else {
         CHECK(0, "list with split: %s", ufo_last_error());
     }
+
+    /* query and gallery lists: the evaluation part, labels numbered across both; the training
+     * part is `file` alone */
+    t_text(t_path("list/q.txt"), "img/a.jpg 7 0\n");
+    t_text(t_path("list/g.txt"), "img/b.jpg 7 1\nimg/c.jpg 9 1\n");
+    struct data_spec qg = {.format = "list", .root = t_keep("list"), .file = "list.txt",
+                           .query = "q.txt", .gallery = "g.txt", .parts = DATA_PART_EVAL};
+    if (data_open(&qg, &ds) == UFO_OK) {
+        CHECK_EQ(ds.count, 3, "list query+gallery count");
+        t_item(&ds, 0, "/img/a.jpg", DATA_QUERY, 0, 0);
+        t_item(&ds, 1, "/img/b.jpg", DATA_GALLERY, 0, 1);
+        t_item(&ds, 2, "/img/c.jpg", DATA_GALLERY, 1, 1);
+        data_set_free(&ds);
+    } else {
+        CHECK(0, "list with query and gallery: %s", ufo_last_error());
+    }
+    qg.parts = DATA_PART_TRAIN;
+    if (data_open(&qg, &ds) == UFO_OK) {
+        CHECK_EQ(ds.count, 4, "list training part");
+        CHECK_EQ(ds.report.images[DATA_TRAIN], 4, "list training part split");
+        data_set_free(&ds);
+    } else {
+        CHECK(0, "list training part: %s", ufo_last_error());
+    }
 }
 
 /* An IDX file: magic 0 0 8 ndims, big-endian sizes, bytes. */

@@ -71,7 +71,7 @@ static void test_defaults(void) {
     CHECK(m->mlp_ratio_choices.n == 3 && m->mlp_ratio_choices.v[1] == 3.5, "mlp_ratio_choices");
     CHECK(strcmp(tc->device.spec, "auto") == 0, "device");
     CHECK(tc->eval.interval == 0 && tc->eval.tasks.n == 0 && tc->eval.batch_size == 64 &&
-              tc->eval.at_end, "eval defaults");
+              tc->eval.at_end && strcmp(tc->eval.arch, "largest") == 0, "eval defaults");
     CHECK(tc->n_tasks == 1, "tasks %zu", tc->n_tasks);
     if (tc->n_tasks == 1) {
         const struct train_task_config *k = &tc->tasks[0];

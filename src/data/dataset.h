@@ -91,6 +91,8 @@ struct data_spec {
     enum data_split split; /* folder, list: the split the items belong to (default DATA_TRAIN) */
     int no_file_check;   /* list-based formats: trust the lists, skip the per-file existence
                           * check (for huge sets on slow file systems) */
+    const char *query;   /* list: the query list of the evaluation part; NULL: none */
+    const char *gallery; /* list: the gallery list of the evaluation part; NULL: none */
 };
 
 /* Open the dataset `spec` describes into `out` (zeroed first; free with data_set_free). Logs one

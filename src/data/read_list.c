@@ -1,4 +1,4 @@
-/* format = list: a text file of `relative/path label [camera]` lines. */
+/* format = list: text files of `relative/path label [camera]` lines. */
 #include "config.h"
 
 #include <limits.h>
@@ -8,11 +8,10 @@
 
 #include "data/reader.h"
 
-/* The list file is spec->file (default list.txt), relative to root unless absolute; image paths
- * are relative to root. Label -1 marks a distractor; '#' starts a comment line. Paths cannot
- * hold blanks. */
-ufo_status data_read_list(const struct data_spec *spec, struct data_set *ds) {
-    const char *file = spec->file ? spec->file : "list.txt";
+/* The items of one list file (relative to root unless absolute) into `split`. Label -1 marks
+ * a distractor; '#' starts a comment line. Paths cannot hold blanks. */
+static ufo_status list_read_file(const struct data_spec *spec, struct data_set *ds,
+                                 const char *file, enum data_split split) {
     char list_path[4096], path[4096];
     ufo_status st = UFO_OK;
     if (file[0] == '/')
@@ -50,8 +49,27 @@ ufo_status data_read_list(const struct data_spec *spec, struct data_set *ds) {
             data_note_missing(ds, path);
             continue;
         }
-        st = data_add_file(ds, path, spec->split, (int32_t)label, (int32_t)camera);
+        st = data_add_file(ds, path, split, (int32_t)label, (int32_t)camera);
     }
     free(text);
+    return st;
+}
+
+/* Without query or gallery lists, the one list spec->file (default list.txt) holds every item,
+ * in spec->split, whatever the parts. With them, the training part is spec->file and the
+ * evaluation part the query and gallery lists, read together so that their labels are
+ * numbered alike (a retrieval benchmark kept as lists, like the demo's cards and icons). */
+ufo_status data_read_list(const struct data_spec *spec, struct data_set *ds) {
+    const char *file = spec->file ? spec->file : "list.txt";
+    if (!spec->query && !spec->gallery)
+        return list_read_file(spec, ds, file, spec->split);
+    unsigned parts = spec->parts ? spec->parts : DATA_PART_ALL;
+    ufo_status st = UFO_OK;
+    if (parts & DATA_PART_TRAIN)
+        st = list_read_file(spec, ds, file, spec->split);
+    if (st == UFO_OK && (parts & DATA_PART_EVAL) && spec->query)
+        st = list_read_file(spec, ds, spec->query, DATA_QUERY);
+    if (st == UFO_OK && (parts & DATA_PART_EVAL) && spec->gallery)
+        st = list_read_file(spec, ds, spec->gallery, DATA_GALLERY);
     return st;
 }

@@ -36,6 +36,13 @@ double eval_report_get(const struct eval_report *r, const char *name);
 void eval_report_print(FILE *f, const struct eval_report *r);
 ufo_status eval_report_write_json(const char *path, const struct eval_report *r);
 
+/* Several reports in one JSON object: the `n_meta` string pairs meta[2i]: meta[2i + 1] (model,
+ * task, ...), then "results": one object per report with "set": sets[i] and the fields
+ * eval_report_write_json writes. */
+ufo_status eval_reports_write_json(const char *path, const char *const *meta, size_t n_meta,
+                                   const char *const *sets, const struct eval_report *r,
+                                   size_t n);
+
 /* Per-query scores from the 1-based positions of the n true matches, ascending. */
 double eval_ap(const uint32_t *position, size_t n);        /* mean of precision at each hit */
 double eval_ap_market(const uint32_t *position, size_t n); /* trapezoid, official Market code */

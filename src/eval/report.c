@@ -47,8 +47,9 @@ void eval_report_print(FILE *f, const struct eval_report *r) {
     }
 }
 
-ufo_status eval_report_write_json(const char *path, const struct eval_report *r) {
-    json_t *root = json_object(), *values = json_object();
+/* The report's fields into `root`: metric, protocol, distance and the values. */
+static void report_fill(json_t *root, const struct eval_report *r) {
+    json_t *values = json_object();
     json_object_set_new(root, "metric", json_string(r->metric));
     json_object_set_new(root, "protocol", json_string(r->protocol));
     json_object_set_new(root, "distance", json_string(r->distance));
@@ -58,8 +59,33 @@ ufo_status eval_report_write_json(const char *path, const struct eval_report *r)
                             ? json_integer((json_int_t)e->value) : json_real(e->value));
     }
     json_object_set_new(root, "values", values);
+}
+
+static ufo_status report_dump(json_t *root, const char *path) {
     int rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(root);
     if (rc != 0) return ufo_fail(UFO_ERR_IO, "%s: cannot write JSON: %s", path, strerror(errno));
     return UFO_OK;
+}
+
+ufo_status eval_report_write_json(const char *path, const struct eval_report *r) {
+    json_t *root = json_object();
+    report_fill(root, r);
+    return report_dump(root, path);
+}
+
+ufo_status eval_reports_write_json(const char *path, const char *const *meta, size_t n_meta,
+                                   const char *const *sets, const struct eval_report *r,
+                                   size_t n) {
+    json_t *root = json_object(), *results = json_array();
+    for (size_t i = 0; i < n_meta; i++)
+        json_object_set_new(root, meta[2 * i], json_string(meta[2 * i + 1]));
+    for (size_t i = 0; i < n; i++) {
+        json_t *one = json_object();
+        json_object_set_new(one, "set", json_string(sets[i]));
+        report_fill(one, &r[i]);
+        json_array_append_new(results, one);
+    }
+    json_object_set_new(root, "results", results);
+    return report_dump(root, path);
 }

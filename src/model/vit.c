@@ -217,6 +217,9 @@ void vit_destroy(struct vit *m) {
 const struct ufo_layout *vit_layout(const struct vit *m) {
     return &m->layout;
 }
+size_t vit_max_batch(const struct vit *m) {
+    return m->max_batch;
+}
 struct vit_options *vit_options(struct vit *m) {
     return &m->opt;
 }

@@ -48,6 +48,7 @@ ufo_status vit_create(ufo_device *dev, const struct ufo_space *space, size_t max
 void vit_destroy(struct vit *vit);
 
 const struct ufo_layout *vit_layout(const struct vit *vit);
+size_t vit_max_batch(const struct vit *vit); /* the largest batch the passes take */
 struct vit_options *vit_options(struct vit *vit);
 
 /* Device buffers of layout->total floats each. */

@@ -1,4 +1,5 @@
-/* ufo-eval: score features with a benchmark's metric; prints a table, optionally writes JSON. */
+/* ufo-eval: score features with a benchmark's metric, or evaluate a supernet on a task's
+ * evaluation datasets; prints a table, optionally writes JSON. */
 #include "config.h"
 
 #include <errno.h>
@@ -12,12 +13,18 @@
 
 #include "core/log.h"
 #include "eval/metrics.h"
+#include "eval/model_eval.h"
 #include "io/labels.h"
 #include "io/npy.h"
+#include "model/checkpoint.h"
+#include "model/vit.h"
+#include "train/train_config.h"
+#include "train/train_eval.h"
 
 static const char *usage =
     "usage: ufo-eval --metric METRIC --features F.npy [--labels L.txt] [options]\n"
-    "Score precomputed features with a benchmark's metric.\n"
+    "       ufo-eval --model SUPERNET.safetensors --config RUN.ini --task NAME [options]\n"
+    "Score precomputed features with a benchmark's metric, or evaluate a supernet.\n"
     "\n"
     "Metrics:\n"
     "  reid             re-identification: CMC rank-1/5/10, mAP, mINP; per query, gallery\n"
@@ -47,7 +54,26 @@ static const char *usage =
     "                            --features, SAME 1 or 0), in the benchmark's order\n"
     "  --flip-features F.npy     verify: features of the mirrored images, added before\n"
     "                            normalising\n"
-    "  --model FILE              evaluate a model on a dataset (not yet available)\n"
+    "\n"
+    "Evaluating a model (features through the supernet, then the metric of each dataset):\n"
+    "  --model FILE              a supernet from ufo-train (supernet.safetensors or a\n"
+    "                            checkpoint); its search space and tasks come from the file\n"
+    "  --config RUN.ini          the run's configuration: [task.NAME] eval_datasets and their\n"
+    "                            [dataset.X] sections say which data (query/gallery, test split\n"
+    "                            or verification pairs) is evaluated\n"
+    "  --task NAME               the task whose paths and BN-neck give the features\n"
+    "  --arch ARCH               largest (default), smallest, an arch .json file or a CVPR\n"
+    "                            track 2 string\n"
+    "  --paths shared|task|both  FFN paths of a CVPR string's blocks (default both)\n"
+    "  --dataset NAME            only this one of the task's eval_datasets\n"
+    "  --batch N                 images per forward pass (default 64)\n"
+    "  --flip                    verification: add the mirrored images' features\n"
+    "  --save-features F.npy     also write the features, F.labels.txt (and for verification\n"
+    "                            F.pairs.txt, F.flip.npy), to re-score them with --features;\n"
+    "                            with several datasets F gets the dataset's name: F.NAME.npy\n"
+    "  The metric follows the dataset: pairs -> verify, vehicleid -> vehicleid, query and\n"
+    "  gallery -> reid, anything else (sop, a test split) -> every image queries the others\n"
+    "  (sop). Undecodable images are left out and counted (\"skipped images\").\n"
     "\n"
     "Options:\n"
     "  --distance cosine|euclidean  ranking distance for reid/vehicleid (default cosine)\n"
@@ -66,6 +92,10 @@ static const char *usage =
 struct options {
     const char *metric, *features, *labels, *gallery_features, *gallery_labels;
     const char *pairs, *flip, *model, *json, *device;
+    const char *config, *task, *arch, *dataset, *save_features;
+    enum ufo_path paths;
+    size_t batch;
+    int flip_images;
     enum eval_distance distance;
     int host;
     unsigned draws;
@@ -97,6 +127,8 @@ static int parse_args(int argc, char **argv, struct options *o) {
     memset(o, 0, sizeof *o);
     o->draws = 10;
     o->folds = 10;
+    o->paths = UFO_PATH_BOTH;
+    o->batch = 64;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -105,6 +137,10 @@ static int parse_args(int argc, char **argv, struct options *o) {
         }
         if (strcmp(a, "--host") == 0) {
             o->host = 1;
+            continue;
+        }
+        if (strcmp(a, "--flip") == 0) {
+            o->flip_images = 1;
             continue;
         }
         if (strncmp(a, "--", 2) != 0 || i + 1 >= argc) {
@@ -124,7 +160,26 @@ static int parse_args(int argc, char **argv, struct options *o) {
         else if (strcmp(a, "--model") == 0) o->model = v;
         else if (strcmp(a, "--json") == 0) o->json = v;
         else if (strcmp(a, "--device") == 0) o->device = v;
-        else if (strcmp(a, "--distance") == 0) {
+        else if (strcmp(a, "--config") == 0) o->config = v;
+        else if (strcmp(a, "--task") == 0) o->task = v;
+        else if (strcmp(a, "--arch") == 0) o->arch = v;
+        else if (strcmp(a, "--dataset") == 0) o->dataset = v;
+        else if (strcmp(a, "--save-features") == 0) o->save_features = v;
+        else if (strcmp(a, "--paths") == 0) {
+            if (strcmp(v, "shared") == 0) o->paths = UFO_PATH_SHARED;
+            else if (strcmp(v, "task") == 0) o->paths = UFO_PATH_TASK;
+            else if (strcmp(v, "both") == 0) o->paths = UFO_PATH_BOTH;
+            else {
+                fprintf(stderr, "ufo-eval: --paths must be shared, task or both, got '%s'\n", v);
+                return 2;
+            }
+        } else if (strcmp(a, "--batch") == 0) {
+            if (!parse_count(a, v, &n) || n == 0 || n > 65536) {
+                fprintf(stderr, "ufo-eval: --batch must be between 1 and 65536\n");
+                return 2;
+            }
+            o->batch = (size_t)n;
+        } else if (strcmp(a, "--distance") == 0) {
             if (strcmp(v, "cosine") == 0) o->distance = EVAL_COSINE;
             else if (strcmp(v, "euclidean") == 0) o->distance = EVAL_EUCLIDEAN;
             else {
@@ -156,10 +211,21 @@ static int parse_args(int argc, char **argv, struct options *o) {
         }
     }
     if (o->model) {
-        /* TODO: extract features from a model (supernet + architecture, or an extracted
-         * model) on a dataset in its native format, once the model and data layers exist. */
-        fprintf(stderr, "ufo-eval: --model: evaluating a model is not yet available; extract "
-                "features elsewhere and pass them with --features\n");
+        if (o->metric || o->features) {
+            fprintf(stderr, "ufo-eval: --model takes its metric from the data; leave out "
+                    "--metric and --features\n");
+            return 2;
+        }
+        if (!o->config || !o->task) {
+            fprintf(stderr, "ufo-eval: --model needs --config RUN.ini and --task NAME (see "
+                    "--help)\n");
+            return 2;
+        }
+        return -1;
+    }
+    if (o->config || o->task || o->arch || o->dataset || o->save_features) {
+        fprintf(stderr, "ufo-eval: --config, --task, --arch, --dataset and --save-features "
+                "go with --model\n");
         return 2;
     }
     if (!o->metric) {
@@ -314,10 +380,146 @@ static ufo_status run_verify(const struct options *o, struct eval_report *rep) {
     return st;
 }
 
+/* F.npy for a single dataset, F.NAME.npy when there are several. */
+static void features_path(const char *base, const char *set, int several, char *buf,
+                          size_t size) {
+    size_t n = strlen(base);
+    if (n > 4 && strcmp(base + n - 4, ".npy") == 0) n -= 4;
+    if (several) snprintf(buf, size, "%.*s.%s.npy", (int)n, base, set);
+    else snprintf(buf, size, "%.*s.npy", (int)n, base);
+}
+
+/* The supernet of `path` on `dev` with its parameters, for batches of `batch` images. */
+static ufo_status load_model(ufo_device *dev, const char *path, const struct ufo_space *space,
+                             size_t batch, struct vit **out) {
+    ufo_status st = vit_create(dev, space, batch, out);
+    if (st != UFO_OK) return st;
+    const struct ufo_layout *L = vit_layout(*out);
+    float *params = malloc(L->total * sizeof *params);
+    if (!params) st = ufo_fail(UFO_ERR_NOMEM, "no memory for the %zu parameters", L->total);
+    if (st == UFO_OK) st = ufo_params_load(L, params, path);
+    if (st == UFO_OK) st = vit_upload(*out, params);
+    free(params);
+    if (st != UFO_OK) {
+        vit_destroy(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+/* --model: a task's eval_datasets through one architecture of the supernet, each scored. */
+static int run_model(const struct options *o) {
+    struct ufo_space space;
+    struct ufo_arch arch;
+    struct train_config *tc = NULL;
+    struct train_eval_set *sets = NULL;
+    size_t n_sets = 0;
+    ufo_device *dev = NULL;
+    struct vit *vit = NULL;
+    struct eval_report *reps = NULL;
+    const char **names = NULL;
+    size_t n_reps = 0;
+    int rc = 1;
+    ufo_status st;
+#define TRY(call) do { if ((st = (call)) != UFO_OK) goto done; } while (0)
+
+    /* the model's space and task, the architecture, the configuration's data */
+    TRY(ufo_space_from_file(o->model, &space));
+    int task = ufo_space_task_index(&space, o->task);
+    if (task < 0) {
+        char known[512] = "";
+        for (int t = 0; t < space.n_tasks; t++)
+            snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", t ? ", " : "",
+                     space.tasks[t].name);
+        st = ufo_fail(UFO_ERR_INVALID, "%s: the model has no task \"%s\" (its tasks: %s)",
+                      o->model, o->task, known);
+        goto done;
+    }
+    const char *arch_text = o->arch ? o->arch : "largest";
+    TRY(eval_arch_parse(&space, arch_text, o->paths, &arch));
+    TRY(train_config_load(&tc, o->config, NULL, 0));
+    TRY(train_eval_open(tc, &o->task, 1, &sets, &n_sets));
+    size_t wanted = 0;
+    for (size_t i = 0; i < n_sets; i++)
+        wanted += !o->dataset || strcmp(sets[i].name, o->dataset) == 0;
+    if (wanted == 0) {
+        st = ufo_fail(UFO_ERR_INVALID, "%s: [task.%s] eval_datasets has no \"%s\"", o->config,
+                      o->task, o->dataset);
+        goto done;
+    }
+
+    /* the device and the supernet's parameters */
+    TRY(ufo_device_open(o->device, &dev));
+    const struct ufo_device_caps *caps = ufo_device_caps(dev);
+    log_info("device %s (%s)", caps->spec, caps->name);
+    TRY(load_model(dev, o->model, &space, o->batch, &vit));
+    char summary[64];
+    eval_arch_summary(&arch, summary, sizeof summary);
+    log_info("model %s, task %s, architecture %s (%s)", o->model, o->task, arch_text, summary);
+
+    /* each dataset: features, metric, files */
+    reps = calloc(wanted, sizeof *reps);
+    names = calloc(wanted, sizeof *names);
+    if (!reps || !names) {
+        st = ufo_fail(UFO_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    struct eval_model_options mo;
+    eval_model_options_default(&mo);
+    mo.batch = o->batch;
+    mo.flip = o->flip_images;
+    mo.distance = o->distance;
+    mo.draws = o->draws;
+    mo.seed = o->seed;
+    mo.folds = o->folds;
+    struct eval_scorer sc = {o->host ? NULL : dev, o->block_queries, o->block_gallery};
+    for (size_t i = 0; i < n_sets; i++) {
+        const struct train_eval_set *s = &sets[i];
+        if (o->dataset && strcmp(s->name, o->dataset) != 0) continue;
+        struct eval_features f;
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        TRY(eval_model(vit, &arch, task, &s->data, &sc, &mo, &reps[n_reps], &f));
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        log_info("dataset %s: %zu images in %.2f s", s->name, f.n + f.skipped,
+                 (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec));
+        names[n_reps] = s->name;
+        if (o->save_features) {
+            char path[4096];
+            features_path(o->save_features, s->name, wanted > 1, path, sizeof path);
+            st = eval_features_save(path, &s->data, s->protocol, &f);
+            if (st == UFO_OK) log_info("features of %s written to %s", s->name, path);
+        }
+        eval_features_free(&f);
+        if (st != UFO_OK) goto done;
+        printf("task %s, dataset %s, architecture %s (%s)\n", o->task, s->name, arch_text,
+               summary);
+        eval_report_print(stdout, &reps[n_reps]);
+        n_reps++;
+    }
+    if (o->json) {
+        const char *meta[] = {"model", o->model, "task", o->task, "arch", arch_text,
+                              "arch_summary", summary};
+        TRY(eval_reports_write_json(o->json, meta, 4, names, reps, n_reps));
+    }
+    rc = 0;
+#undef TRY
+done:
+    if (rc != 0) fail(ufo_last_error());
+    free(reps);
+    free(names);
+    vit_destroy(vit);
+    if (dev) ufo_device_close(dev);
+    train_eval_close(sets, n_sets);
+    train_config_free(tc);
+    return rc;
+}
+
 int main(int argc, char **argv) {
     struct options o;
     int rc = parse_args(argc, argv, &o);
     if (rc >= 0) return rc;
+    if (o.model) return run_model(&o);
 
     int reid = strcmp(o.metric, "reid") == 0, official = strcmp(o.metric, "market-official") == 0;
     int sop = strcmp(o.metric, "sop") == 0, vid = strcmp(o.metric, "vehicleid") == 0;

@@ -6,3 +6,4 @@ ufo_train_LDADD = $(UFO_LIBS)
 check_PROGRAMS += tests/test_train
 TESTS += tests/test_train
 tests_test_train_LDADD = $(UFO_LIBS)
+libufo_la_SOURCES += src/train/train_eval.c src/train/train_eval.h

@@ -26,6 +26,7 @@
 #include "train/schedule.h"
 #include "train/signals.h"
 #include "train/train.h"
+#include "train/train_eval.h"
 
 #define META_STEP "ufo.step"
 #define META_CONFIG "ufo.config"
@@ -52,6 +53,10 @@ struct trainer {
     long step;                      /* steps done */
     char *last_checkpoint;
     unsigned long long images[UFO_MAX_TASKS];
+    struct train_eval_set *eval_sets; /* [eval]: the tasks' evaluation data, opened once */
+    size_t n_eval_sets;
+    struct ufo_arch eval_arch;      /* eval.arch in the space */
+    char eval_arch_text[192];       /* "largest (d4 h3.0 m2.00)" for the log */
 };
 
 static double now_s(void) {
@@ -91,14 +96,8 @@ static ufo_status open_data(struct trainer *tr) {
         tr->task_sets[t] = calloc(task->n_datasets, sizeof *tr->task_sets[t]);
         if (!tr->task_sets[t]) return ufo_fail(UFO_ERR_NOMEM, "out of memory");
         for (size_t d = 0; d < task->n_datasets; d++) {
-            const struct train_dataset *ds = &task->datasets[d];
-            struct data_spec spec = {
-                .format = ds->format, .root = ds->root, .name = ds->name,
-                .parts = DATA_PART_TRAIN, .file = ds->file && *ds->file ? ds->file : NULL,
-                .images = ds->images && *ds->images ? ds->images : NULL,
-                .test_size = (int)ds->test_size, .split = (enum data_split)ds->split,
-                .no_file_check = ds->no_file_check,
-            };
+            struct data_spec spec;
+            train_dataset_spec(&task->datasets[d], DATA_PART_TRAIN, &spec);
             struct data_set *set = &tr->sets[tr->n_sets];
             ufo_status st = data_open(&spec, set);
             if (st != UFO_OK) return st;
@@ -406,7 +405,51 @@ static ufo_status train_step(struct trainer *tr, const struct data_batch *db, do
     return *applied ? apply_update(tr, lr, kept) : UFO_OK;
 }
 
+/* The [eval] section: the evaluation data of the tasks it names and the architecture, checked
+ * before the first step so that a typo does not surface after hours of training. */
+static ufo_status open_eval(struct trainer *tr) {
+    const struct train_config *tc = tr->tc;
+    if (tc->eval.interval == 0 && !tc->eval.at_end) return UFO_OK;
+    ufo_status st = train_eval_open(tc, NULL, 0, &tr->eval_sets, &tr->n_eval_sets);
+    if (st != UFO_OK) return st;
+    if (tr->n_eval_sets == 0) {
+        if (tc->eval.interval > 0)
+            log_warn("eval.interval is %ld, but no task has eval_datasets: nothing to evaluate",
+                     tc->eval.interval);
+        return UFO_OK;
+    }
+    st = eval_arch_parse(&tr->space, tc->eval.arch, UFO_PATH_BOTH, &tr->eval_arch);
+    if (st != UFO_OK) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", ufo_last_error());
+        return ufo_fail(st, "%s: eval.arch: %s", cfg_origin(tc->doc, "eval", "arch"), why);
+    }
+    char summary[64];
+    eval_arch_summary(&tr->eval_arch, summary, sizeof summary);
+    snprintf(tr->eval_arch_text, sizeof tr->eval_arch_text, "%.120s (%s)", tc->eval.arch,
+             summary);
+    char when[64] = "at the end";
+    if (tc->eval.interval)
+        snprintf(when, sizeof when, "every %ld steps%s", tc->eval.interval,
+                 tc->eval.at_end ? " and at the end" : "");
+    log_info("eval: %zu dataset(s) on the %s architecture, %s", tr->n_eval_sets,
+             tr->eval_arch_text, when);
+    return UFO_OK;
+}
+
+/* Score every evaluation set on the eval architecture after `tr->step` steps. */
+static ufo_status run_eval(struct trainer *tr) {
+    if (tr->n_eval_sets == 0) return UFO_OK;
+    struct eval_model_options o;
+    eval_model_options_default(&o);
+    o.batch = (size_t)tr->tc->eval.batch_size;
+    struct eval_scorer sc = {tr->dev, 0, 0};
+    return train_eval_run(tr->eval_sets, tr->n_eval_sets, tr->vit, &tr->eval_arch,
+                          tr->eval_arch_text, &sc, &o, tr->step, tr->log);
+}
+
 static void trainer_free(struct trainer *tr) {
+    train_eval_close(tr->eval_sets, tr->n_eval_sets);
     data_batcher_free(tr->batcher);
     for (size_t i = 0; i < tr->n_sets; i++) data_set_free(&tr->sets[i]);
     free(tr->sets);
@@ -452,6 +495,7 @@ ufo_status train_run(const struct train_config *tc, const struct train_request *
     CHECK(make_space(&tr));
     tr.batch_max = (size_t)tc->train.batch_size;
     CHECK(vit_create(tr.dev, &tr.space, tr.batch_max, &tr.vit));
+    CHECK(open_eval(&tr));
     struct vit_options *vo = vit_options(tr.vit);
     vo->gumbel_tau = (float)tc->model.gumbel_temperature;
     for (size_t t = 0; t < tc->n_tasks; t++) vo->triplet_weight[t] = (float)tc->tasks[t].triplet_weight;
@@ -536,6 +580,11 @@ ufo_status train_run(const struct train_config *tc, const struct train_request *
         if (periodic || stop_signal || stop_test || tr.step == tc->train.iterations)
             CHECK(save_checkpoint(&tr));
         if (stop_signal || stop_test) break;
+
+        /* evaluation every eval.interval steps (the last step's waits for the supernet file) */
+        if (tc->eval.interval > 0 && tr.step % tc->eval.interval == 0 &&
+            tr.step < tc->train.iterations)
+            CHECK(run_eval(&tr));
     }
     runlog_progress_done(stdout, tty);
 
@@ -544,6 +593,8 @@ ufo_status train_run(const struct train_config *tc, const struct train_request *
         snprintf(path, sizeof path, "%s/supernet.safetensors", run_dir);
         CHECK(vit_download(tr.vit, tr.host_params));
         CHECK(ufo_params_save(L, tr.host_params, path, NULL, 0));
+        bool due = tc->eval.interval > 0 && tr.step % tc->eval.interval == 0;
+        if (tc->eval.at_end || due) CHECK(run_eval(&tr));
     }
     if (stop_signal) stopped_by = train_signal_name(stop_signal);
     else if (tr.step < tc->train.iterations) stopped_by = "--stop-after";

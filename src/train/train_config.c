@@ -73,6 +73,7 @@ struct tc_dataset_bind {
     long test_size;
     int split;
     bool no_file_check;
+    const char *query, *gallery;
 };
 
 #define DS(field) offsetof(struct tc_dataset_bind, field)
@@ -98,6 +99,10 @@ static const struct cfg_key dataset_keys[] = {
      .offset = DS(split), .help = "folder, list: the split the images belong to"},
     {.name = "no_file_check", .type = CFG_BOOL, .def = "false", .offset = DS(no_file_check),
      .help = "trust list files without checking each image exists (huge sets)"},
+    {.name = "query", .type = CFG_STRING, .def = "", .offset = DS(query),
+     .help = "list: query list of the evaluation part (with gallery; file is then training)"},
+    {.name = "gallery", .type = CFG_STRING, .def = "", .offset = DS(gallery),
+     .help = "list: gallery list of the evaluation part"},
 };
 
 static const struct cfg_key task_keys[] = {
@@ -191,6 +196,9 @@ static const struct cfg_key eval_keys[] = {
      .offset = EVAL(batch_size), .help = "images per forward pass"},
     {.name = "at_end", .type = CFG_BOOL, .def = "true", .offset = EVAL(at_end),
      .help = "evaluate after the last step"},
+    {.name = "arch", .type = CFG_STRING, .def = "largest", .min_items = 1, .offset = EVAL(arch),
+     .help = "architecture evaluated: largest, smallest, an arch .json file or a CVPR string "
+             "(paths: both)"},
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -290,7 +298,7 @@ static ufo_status tc_datasets(struct train_config *tc, const char *section, cons
         if (colon[1] == '\0') return tc_fail(tc, section, key, "\"%s\": the root is missing", el);
         *d = (struct train_dataset){.name = NULL, .format = dataset_formats[f], .root = colon + 1,
                                     .file = "", .images = "", .test_size = 0, .split = 0,
-                                    .no_file_check = false};
+                                    .no_file_check = false, .query = "", .gallery = ""};
     }
     return UFO_OK;
 }
@@ -309,7 +317,8 @@ static ufo_status tc_bind_datasets(struct train_config *tc) {
         tc->datasets[i] = (struct train_dataset){
             .name = section + strlen("dataset."), .format = dataset_formats[b.format],
             .root = b.root, .file = b.file, .images = b.images, .test_size = b.test_size,
-            .split = b.split, .no_file_check = b.no_file_check};
+            .split = b.split, .no_file_check = b.no_file_check, .query = b.query,
+            .gallery = b.gallery};
         tc->n_datasets++;
     }
     return UFO_OK;

@@ -35,6 +35,8 @@ struct train_dataset {
     long test_size;         /* vehicleid / veriwild test-set size; 0: the format's default */
     int split;              /* folder, list: train|query|gallery|test, in enum data_split order */
     bool no_file_check;     /* trust list files, skip the per-file existence check */
+    const char *query;      /* list: query list of the evaluation part; "": none */
+    const char *gallery;    /* list: gallery list of the evaluation part; "": none */
 };
 
 /* The reader names a dataset's format may take, '|'-separated (the data layer's readers). */
@@ -103,6 +105,7 @@ struct train_eval_config {
     struct cfg_strings tasks;           /* task names to evaluate; empty: all with eval sets */
     long batch_size;
     bool at_end;
+    const char *arch;                   /* largest, smallest, an arch .json or a CVPR string */
 };
 
 struct train_config {
