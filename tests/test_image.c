@@ -473,6 +473,23 @@ static void test_bad(struct data_decoder *dec) {
     free(junk);
     free(b);
 
+    /* JPEG streams with no frame header: TurboJPEG reads them as tables-only and reports no
+     * size, so the decoder must say there is no image (it once printed stack garbage) */
+    static const struct { const char *name; const char *bytes; size_t n; } noframe[] = {
+        {"soi_eoi.jpg", "\xff\xd8\xff\xd9", 4},
+        {"app0_overrun.jpg", "\xff\xd8\xff\xe0garbage\xff\xd8\xff\xe0garbage", 22},
+    };
+    for (size_t i = 0; i < sizeof noframe / sizeof noframe[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, noframe[i].name);
+        write_bytes(path, (const uint8_t *)noframe[i].bytes, noframe[i].n);
+        struct data_item nf = file_item(path);
+        ufo_status nst = data_decode_item(dec, &ds, &nf, 0, 0, &img);
+        CHECK(nst == UFO_ERR_FORMAT && strstr(ufo_last_error(), noframe[i].name) &&
+                  (strstr(ufo_last_error(), "no image") || strstr(ufo_last_error(), "header")),
+              "%s: status %d, message '%s'", noframe[i].name, nst, ufo_last_error());
+        data_image_free(&img);
+    }
+
     /* empty, text, missing */
     snprintf(path, sizeof path, "%s/empty.jpg", dir);
     write_bytes(path, NULL, 0);

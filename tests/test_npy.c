@@ -173,6 +173,8 @@ int main(void) {
 
     const char *ok = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
     bad_file("data-trunc.npy", ok, 23, UFO_ERR_FORMAT);
+    CHECK(strstr(ufo_last_error(), "announces 6 elements, the file holds 5") != NULL,
+          "data-trunc.npy: the message miscounts: %s", ufo_last_error());
     bad_file("data-extra.npy", ok, 28, UFO_ERR_FORMAT);
     bad_file("fortran.npy", "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }",
              24, UFO_ERR_UNSUPPORTED);

@@ -352,6 +352,11 @@ static const struct bad bads[] = {
     {"[task.c]\n[task.d]\n[task.e]\n[task.f]\n[task.g]\n[task.h]\n[task.i]\n" BASE, NULL,
      "FILE: 9 [task.NAME] sections, at most 8"},
     {BASE, "task.a.pad=-1", "--set: task.a.pad = \"-1\": must be >= 0"},
+    /* the same dataset twice in one list */
+    {"[task.c]\nkind = face\ndatasets = folder:/c, folder:/e, folder:/c\n" BASE, NULL,
+     "FILE:3: task.c.datasets: \"folder:/c\" is listed twice"},
+    {"[dataset.x]\nformat = folder\nroot = /x\n[task.c]\nkind = face\ndatasets = x, x\n" BASE,
+     NULL, "FILE:6: task.c.datasets: \"x\" is listed twice"},
     /* evaluation */
     {"[eval]\ntasks = zzz\n" BASE, NULL, "FILE:2: eval.tasks: no [task.zzz] section"},
     {"[eval]\ntasks = a\n" BASE, NULL, "FILE:2: eval.tasks: task a has no eval_datasets"},

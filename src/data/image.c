@@ -132,7 +132,9 @@ static void data_tj_reset(struct data_decoder *dec) {
 static ufo_status data_decode_jpeg(struct data_decoder *dec, const uint8_t *bytes, size_t size,
                                    const char *name, int want_w, int want_h,
                                    struct data_image *img) {
-    int w, h, subsamp, colorspace;
+    /* TurboJPEG 2.1 accepts a tables-only stream (no frame header) and then leaves all four
+     * outputs unset, so they start at values that fail the size check below */
+    int w = 0, h = 0, subsamp = -1, colorspace = -1;
     if (tjDecompressHeader3(dec->tj, bytes, (unsigned long)size, &w, &h, &subsamp,
                             &colorspace) != 0) {
         ufo_status st = ufo_fail(UFO_ERR_FORMAT, "%s: bad JPEG header: %s", name,
@@ -140,6 +142,8 @@ static ufo_status data_decode_jpeg(struct data_decoder *dec, const uint8_t *byte
         data_tj_reset(dec);
         return st;
     }
+    if (w == 0 && h == 0)
+        return ufo_fail(UFO_ERR_FORMAT, "%s: JPEG holds no image (no frame header)", name);
     if (w <= 0 || h <= 0 || (uint64_t)w * h > DATA_MAX_PIXELS)
         return ufo_fail(UFO_ERR_FORMAT, "%s: JPEG size %dx%d out of range", name, w, h);
 

@@ -238,11 +238,12 @@ ufo_status io_npy_read(const char *path, struct io_array *out) {
     size_t got = fread(arr.data, esize, arr.count, f);
     if (got != arr.count) {
         int err = ferror(f);
+        size_t announced = arr.count;   /* io_array_free() clears it */
         fclose(f);
         io_array_free(&arr);
         if (err) return ufo_fail(UFO_ERR_IO, "%s: read error", path);
         return ufo_fail(UFO_ERR_FORMAT, "%s: truncated .npy data: the header announces %zu "
-                        "elements, the file holds %zu", path, arr.count, got);
+                        "elements, the file holds %zu", path, announced, got);
     }
     if (fgetc(f) != EOF) {
         fclose(f);

@@ -300,6 +300,18 @@ static ufo_status tc_datasets(struct train_config *tc, const char *section, cons
                                     .file = "", .images = "", .test_size = 0, .split = 0,
                                     .no_file_check = false, .query = "", .gallery = ""};
     }
+
+    /* the same data twice in one list would be read twice under two label namespaces, so each
+     * identity would become two classes */
+    for (size_t i = 1; i < *n; i++)
+        for (size_t j = 0; j < i; j++) {
+            const struct train_dataset *a = &(*out)[i], *b = &(*out)[j];
+            bool same = a->name || b->name
+                            ? a->name && b->name && strcmp(a->name, b->name) == 0
+                            : strcmp(a->format, b->format) == 0 && strcmp(a->root, b->root) == 0;
+            if (same)
+                return tc_fail(tc, section, key, "\"%s\" is listed twice", text->v[i]);
+        }
     return UFO_OK;
 }
 
