@@ -324,7 +324,9 @@ static void test_errors(void) {
     if (!st) {
         const struct data_batch *batch;
         st = data_batcher_next(b, &batch);
-        CHECK(st == UFO_ERR_FORMAT && strstr(ufo_last_error(), "missing"),
+        CHECK(st == UFO_ERR_FORMAT && strstr(ufo_last_error(), "missing") &&
+                  strstr(ufo_last_error(), "1 of its 1 training images") &&
+                  strstr(ufo_last_error(), "dataset allbad"),
               "all-bad task: status %d '%s'", st, ufo_last_error());
         data_batcher_free(b);
     }

@@ -422,6 +422,18 @@ static void test_cli(const char *model, const char *ini) {
         double a = json_value(json, names[i]), b = json_value(rescore, names[i]);
         EXPECT(fabs(a - b) <= 1e-12, "%s: %.6f from the model, %.6f re-scored", names[i], a, b);
     }
+
+    /* a gallery set without its labels, or with labels of the wrong length: one line naming
+     * the flag or file, never a crash */
+    snprintf(cmd, sizeof cmd, "./ufo-eval --metric reid --features '%s' --labels '%s' --host "
+             "--gallery-features '%s'", npy, labels, npy);
+    rc = run(cmd, err, sizeof err);
+    EXPECT(rc == 1 && strstr(err, "--gallery-labels"), "gallery without labels: rc %d: %s", rc,
+           err);
+    snprintf(cmd, sizeof cmd, "./ufo-eval --metric reid --features '%s' --labels '%s' --host "
+             "--gallery-features '%s' --gallery-labels '%s'", npy, labels, npy, ini);
+    rc = run(cmd, err, sizeof err);
+    EXPECT(rc == 1 && strstr(err, "run.ini"), "gallery with bad labels: rc %d: %s", rc, err);
 }
 
 /* ufo-train with eval.interval 2 and at_end: an eval record per task at steps 2 and 4. */
@@ -487,7 +499,7 @@ int main(void) {
             "batch_size = 4\ncosface_scale = 16\nautoaugment = false\n"
             "[task.things]\nkind = retrieval\ndatasets = items\neval_datasets = items\n"
             "batch_size = 4\ncosface_scale = 16\nautoaugment = false\n"
-            "[train]\nbatch_size = 8\nlog_interval = 2\nworkers = 0\n"
+            "[train]\nbatch_size = 8\nlog_interval = 2\nworkers = -1\n"
             "[eval]\nat_end = true\nbatch_size = 3\n",
             list, market);
     fclose(f);

@@ -62,6 +62,14 @@ static struct train_config *load(const char *ini, const char *run_dir, long iter
     return tc;
 }
 
+/* The first size - 1 bytes of a file as a string ("" when it cannot be read). */
+static void read_text(const char *path, char *text, size_t size) {
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(text, 1, size - 1, f) : 0;
+    text[n] = '\0';
+    if (f) fclose(f);
+}
+
 /* Losses per logged step from train.jsonl: loss[step][task] as the exact text written. */
 static int read_losses(const char *run_dir, char text[][2][32], int max_steps) {
     char path[600];
@@ -179,6 +187,29 @@ int main(void) {
     EXPECT(train_config_load(&saved, path, NULL, 0) == UFO_OK, "config.ini re-reads: %s",
            ufo_last_error());
     if (saved) train_config_free(saved);
+
+    /* a fresh run in run A's folder is refused: it would mix its log with the old one's */
+    tc = load(ini, run_a, STEPS);
+    req = (struct train_request){0};
+    ufo_status st = train_run(tc, &req);
+    EXPECT(st == UFO_ERR_CONFIG && strstr(ufo_last_error(), "--resume"),
+           "a new run in a used folder: %s: %s", ufo_status_name(st), ufo_last_error());
+    train_config_free(tc);
+
+    /* a resume whose configuration does not fit the checkpoint leaves config.ini alone */
+    static char was[8192], now[8192];
+    read_text(path, was, sizeof was);
+    char over_dir[700];
+    snprintf(over_dir, sizeof over_dir, "train.run_dir=%s", run_a);
+    const char *sets[] = {over_dir, "model.embed_dim=48"};
+    REQUIRE_OK(train_config_load(&tc, ini, sets, 2));
+    req.resume = true;
+    st = train_run(tc, &req);
+    EXPECT(st != UFO_OK, "resume with another model width fails");
+    train_config_free(tc);
+    read_text(path, now, sizeof now);
+    EXPECT(strcmp(was, now) == 0 && strstr(now, "embed_dim = 32"),
+           "config.ini unchanged by the failed resume");
 
     char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

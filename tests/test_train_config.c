@@ -58,7 +58,7 @@ static void test_defaults(void) {
               t->bias_lr_factor == 2 && t->sampling == TRAIN_SAMPLE_UNIFORM && t->seed == 0,
           "optimiser defaults");
     CHECK(t->batch_size == 512 && t->iterations == 120000 && t->checkpoint_interval == 1000 &&
-              t->keep_checkpoints == 3 && t->log_interval == 20 && t->workers == 2 &&
+              t->keep_checkpoints == 3 && t->log_interval == 20 && t->workers == 0 &&
               t->max_bad_steps == 5 && strcmp(t->init, "") == 0 &&
               strcmp(t->run_dir, "runs/ufo") == 0, "loop defaults");
     const struct train_model_config *m = &tc->model;

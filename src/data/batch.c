@@ -268,11 +268,19 @@ static ufo_status data_make_sample(struct data_batcher *b, struct data_decoder *
         pthread_mutex_lock(&b->lock);
         ts->replaced++;
         pthread_mutex_unlock(&b->lock);
-        if (attempt == DATA_MAX_REPLACE)
+        if (attempt == DATA_MAX_REPLACE) {
+            pthread_mutex_lock(&b->lock);
+            size_t bad = ts->bad_files;
+            pthread_mutex_unlock(&b->lock);
             return ufo_fail(UFO_ERR_FORMAT,
-                            "task %s: %d replacement draws in a row were undecodable (last: %s)",
-                            ts->name, DATA_MAX_REPLACE,
-                            r->item->path ? r->item->path : "in-memory item");
+                            "task %s: %d replacement draws in a row were undecodable; %zu of its "
+                            "%zu training images are, so far (last: %s in dataset %s, %s); is "
+                            "that the right root?",
+                            ts->name, DATA_MAX_REPLACE, bad, ts->n,
+                            r->item->path ? r->item->path : "an in-memory item",
+                            r->ds->name ? r->ds->name : r->ds->format,
+                            r->ds->root ? r->ds->root : "no root");
+        }
 
         /* same identity when it has other images, so P × K stays intact */
         size_t first = ts->label_start[r->label];

@@ -240,13 +240,14 @@ static int parse_args(int argc, char **argv, struct options *o) {
 }
 
 /* Features and their labels, checked against each other. */
-static ufo_status load_set(const char *fpath, const char *lpath, float **x, size_t *n,
-                           size_t *dim, struct io_labels *labels) {
+static ufo_status load_set(const char *fpath, const char *lpath, const char *lflag, float **x,
+                           size_t *n, size_t *dim, struct io_labels *labels) {
     ufo_status st = io_npy_read_matrix(fpath, x, n, dim);
     if (st != UFO_OK) return st;
     if (!lpath) {
         free(*x);
-        return ufo_fail(UFO_ERR_INVALID, "%s: this metric needs --labels for it", fpath);
+        *x = NULL;
+        return ufo_fail(UFO_ERR_INVALID, "%s: this metric needs %s for it", fpath, lflag);
     }
     st = io_labels_read(lpath, labels);
     if (st == UFO_OK && labels->n != *n)
@@ -254,6 +255,7 @@ static ufo_status load_set(const char *fpath, const char *lpath, float **x, size
                       labels->n, *n, fpath);
     if (st != UFO_OK) {
         free(*x);
+        *x = NULL;
         io_labels_free(labels);
     }
     return st;
@@ -266,10 +268,11 @@ static ufo_status run_reid(const struct options *o, const struct eval_scorer *sc
     size_t n, dim, gn = 0, gdim = 0;
     struct io_labels l = {0}, gl = {0};
     int64_t *cols = NULL;
-    ufo_status st = load_set(o->features, o->labels, &x, &n, &dim, &l);
+    ufo_status st = load_set(o->features, o->labels, "--labels", &x, &n, &dim, &l);
     if (st != UFO_OK) return st;
     if (o->gallery_features) {
-        st = load_set(o->gallery_features, o->gallery_labels, &gx, &gn, &gdim, &gl);
+        st = load_set(o->gallery_features, o->gallery_labels, "--gallery-labels", &gx, &gn,
+                      &gdim, &gl);
         if (st == UFO_OK && gdim != dim)
             st = ufo_fail(UFO_ERR_FORMAT, "%s: %zu columns, but the queries have %zu",
                           o->gallery_features, gdim, dim);
@@ -337,7 +340,7 @@ static ufo_status run_single(const struct options *o, const struct eval_scorer *
     float *x;
     size_t n, dim;
     struct io_labels l;
-    ufo_status st = load_set(o->features, o->labels, &x, &n, &dim, &l);
+    ufo_status st = load_set(o->features, o->labels, "--labels", &x, &n, &dim, &l);
     if (st != UFO_OK) return st;
     if (sop) {
         if (o->distance != EVAL_COSINE) log_warn("sop is scored on cosine similarity only");

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "data/batch.h"
@@ -124,7 +125,7 @@ static ufo_status open_data(struct trainer *tr) {
         .tasks = tr->tasks, .n_tasks = (int)tc->n_tasks, .total_batch = (int)tc->train.batch_size,
         .width = (int)tc->model.image_size, .height = (int)tc->model.image_size,
         .seed = (uint64_t)tc->train.seed, .start_step = (uint64_t)tr->step,
-        .workers = (int)tc->train.workers, .synchronous = tc->train.workers == 0,
+        .workers = (int)tc->train.workers, .synchronous = tc->train.workers < 0,
     };
     return data_batcher_new(&bc, &tr->batcher);
 }
@@ -474,17 +475,25 @@ ufo_status train_run(const struct train_config *tc, const struct train_request *
 
     /* the run folder, its configuration, and where to start */
     CHECK(make_dirs(run_dir));
-    snprintf(path, sizeof path, "%s/config.ini", run_dir);
-    CHECK(train_config_save(tc, path));
     long resume_step = -1;
     char *resume_path = NULL;
+    CHECK(train_ckpt_latest(run_dir, &resume_step, &resume_path));
     if (req->resume) {
-        CHECK(train_ckpt_latest(run_dir, &resume_step, &resume_path));
         if (!resume_path) {
             st = ufo_fail(UFO_ERR_IO, "%s: no checkpoint to resume from", run_dir);
             goto done;
         }
         tr.step = resume_step;
+    } else {
+        /* a fresh run would interleave its log and checkpoints with the old run's */
+        snprintf(path, sizeof path, "%s/train.jsonl", run_dir);
+        if (resume_path || access(path, F_OK) == 0) {
+            st = ufo_fail(UFO_ERR_CONFIG, "%s holds an earlier run (%s): continue it with "
+                          "--resume, or set another train.run_dir", run_dir,
+                          resume_path ? resume_path : path);
+            free(resume_path);
+            goto done;
+        }
     }
 
     /* device, data, model */
@@ -521,6 +530,10 @@ ufo_status train_run(const struct train_config *tc, const struct train_request *
             CHECK(ufo_params_init_timm(L, tr.host_params, tc->train.init));
         CHECK(vit_upload(tr.vit, tr.host_params));
     }
+    /* the effective configuration, once the checkpoint (if any) has been accepted */
+    snprintf(path, sizeof path, "%s/config.ini", run_dir);
+    CHECK(train_config_save(tc, path));
+
     /* the loop */
     CHECK(runlog_open(&tr.log, run_dir, tr.task_names, tc->n_tasks));
     if (req->resume) runlog_event(tr.log, tr.step, "resume", "resumed from the newest checkpoint");
