@@ -114,7 +114,8 @@ static const struct cfg_key task_keys[] = {
     {.name = "eval_datasets", .type = CFG_STRINGS, .def = "", .offset = TASK(eval_text),
      .help = "evaluation data (query/gallery or pairs), as datasets; empty: none"},
     {.name = "batch_size", .type = CFG_INT, .def = "0", .min = 0, .max = 1 << 20,
-     .offset = TASK(batch_size), .help = "images per step; 0: batch_share or an equal split"},
+     .offset = TASK(batch_size), .help = "images per step; 0: batch_share, else a share of what the others leave in "
+             "proportion to the task's training images"},
     {.name = "batch_share", .type = CFG_FLOAT, .def = "0", .min = 0, .max = 1,
      .offset = TASK(batch_share), .help = "fraction of train.batch_size; 0: not used"},
     {.name = "instances_per_label", .type = CFG_INT, .def = "4", .min = 1, .max = 1024,
@@ -338,7 +339,8 @@ static ufo_status tc_bind_datasets(struct train_config *tc) {
 }
 
 /* Per-task images per step: an explicit batch_size, else batch_share × train.batch_size, else
- * an equal split of what the others leave of train.batch_size. */
+ * (batch left 0) a share of what the others leave of train.batch_size in proportion to the
+ * task's training images, which only the loaded data can tell. */
 static ufo_status tc_resolve_batches(struct train_config *tc) {
     long fixed = 0;
     size_t open = 0;
@@ -376,8 +378,8 @@ static ufo_status tc_resolve_batches(struct train_config *tc) {
         return tc_fail(tc, "train", "batch_size", "%ld leaves %ld images for %zu task(s) without "
                        "batch_size or batch_share", tc->train.batch_size, left, open);
     }
-    for (size_t i = 0; i < tc->n_tasks; i++)
-        if (tc->tasks[i].batch == 0) tc->tasks[i].batch = left / (long)open;
+    /* the open tasks keep batch 0: the batcher splits `left` over them in proportion to their
+     * training images once the data is loaded */
     return UFO_OK;
 }
 

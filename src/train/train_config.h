@@ -71,7 +71,7 @@ struct train_task_config {
     size_t n_eval_datasets;
     long batch_size;                    /* as given; 0: from batch_share or an equal split */
     double batch_share;                 /* fraction of train.batch_size; 0: not used */
-    long batch;                         /* resolved images per step for this task */
+    long batch;                         /* images per step for this task; 0: by dataset size */
     long instances_per_label;           /* images of one identity in a batch (triplet mining) */
     double cosface_scale, cosface_margin;
     bool triplet;
