@@ -2,12 +2,15 @@
  * beside OpenBLAS on the host, as GFLOP/s and ratios to OpenBLAS.
  *
  *   make bench && bench/gemm [--device SPEC] [--quick] [--repeat N] [--no-clblast]
- *                            [--match TEXT] [--width W]
+ *                            [--cpu-time] [--match TEXT] [--width W]
  *
  * The machine may be shared: --repeat N times each shape N times, own engine and OpenBLAS
  * back to back in every round, and prints the medians, the ratio being the median of the
  * rounds' ratios (so load that comes and goes hits both sides of a ratio alike). --match
  * keeps the shapes whose name contains TEXT ("bwd wgt", "attn"), --width those of one width.
+ * --cpu-time divides by the CPU seconds the process used (all threads, both cores, so the
+ * figures are per core) instead of wall seconds: steadier under load, but time a thread spends
+ * spinning while it waits is still counted.
  *
  * Shape classes: linear forward Y = X·Wᵀ (NT), backward data dX = dY·W (NN), backward weight
  * dW = dYᵀ·X (TN), for widths 192/384/768 and 2,048 / 8,192 rows (qkv and fc1 widen the
@@ -25,9 +28,13 @@
 
 #include "device/device.h"
 
+/* --cpu-time: seconds of CPU used by all of the process's threads instead of wall time, so
+ * time lost to other programs on a shared machine is not counted against either side. */
+static clockid_t clock_used = CLOCK_MONOTONIC;
+
 static double now(void) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock_used, &ts);
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
@@ -96,12 +103,13 @@ int main(int argc, char **argv) {
         else if (strcmp(argv[i], "--quick") == 0) quick = 1;
         else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) repeat = atoi(argv[++i]);
         else if (strcmp(argv[i], "--no-clblast") == 0) with_clblast = 0;
+        else if (strcmp(argv[i], "--cpu-time") == 0) clock_used = CLOCK_PROCESS_CPUTIME_ID;
         else if (strcmp(argv[i], "--match") == 0 && i + 1 < argc) match = argv[++i];
         else if (strcmp(argv[i], "--width") == 0 && i + 1 < argc)
             only_width = (size_t)atol(argv[++i]);
         else {
             fprintf(stderr, "usage: bench/gemm [--device SPEC] [--quick] [--repeat N] "
-                    "[--no-clblast] [--match TEXT] [--width W]\n");
+                    "[--no-clblast] [--cpu-time] [--match TEXT] [--width W]\n");
             return 2;
         }
     }
@@ -161,8 +169,8 @@ int main(int argc, char **argv) {
     }
 
     const struct ufo_device_caps *caps = ufo_device_caps(dev);
-    printf("device %s (%s); OpenBLAS on the host; medians of %d round(s)\n", caps->spec,
-           caps->name, repeat);
+    printf("device %s (%s); OpenBLAS on the host; medians of %d round(s)%s\n", caps->spec,
+           caps->name, repeat, clock_used == CLOCK_MONOTONIC ? "" : "; per CPU second");
     printf("%-15s %5s %5s %5s %5s | %8s %8s %8s | %6s %6s\n", "shape", "m", "n", "k", "batch",
            "own", "clblast", "openblas", "own/ob", "clb/ob");
     double worst_ratio = 1e9;
