@@ -1,13 +1,29 @@
-/* ufo's own GEMM: C = alpha · op(A) · B + beta · C, row-major, strided-batched over dim 2.
+/* ufo's own GEMM: C = alpha · op(A) · op(B) + beta · C, row-major, strided-batched over
+ * dim 2. Three kernels, grown in that order; the device settings (own_kernel,
+ * own_kernel_batched) pick one per shape class:
  *
- * Each work-item computes TM rows × VW columns of C, the rows' accumulators held in named
- * vector registers c0..c7 (PoCL keeps a loop-indexed private array in memory), columns on
- * work dimension 0 so neighbouring work-items read neighbouring memory. The k loop runs in
- * blocks of KB so a work-group's slices of A and B stay in cache between work-items.
- * B is never transposed here: the host transposes it into the engine's scratch buffer first.
+ *   gemm_nn      register-blocked only: each work-item streams a whole k-long panel of A
+ *                and B. The reference the others are checked against; good at small k.
+ *   gemm_kb      gemm_nn K-blocked (-D KB) with work-group reuse, two vectors per row.
+ *   gemm_packed  gemm_kb's loop over A and B packed into panels by `pack`: sequential reads
+ *                whatever the transposes and leading dimensions.
  *
- * Options: -D TM=1..8 rows per work-item, -D VW=4|8|16 columns per work-item,
- *          -D TRANS_A when A is stored k × m (op(A) = Aᵀ).
+ * Each work-item computes TM rows × VW (or NV·VW) columns of C, the accumulators held in
+ * named vector registers c0..c7, d0..d7 (PoCL keeps a loop-indexed private array in memory),
+ * columns on work dimension 0 so neighbouring work-items read neighbouring memory. gemm_nn
+ * and gemm_kb never see a transposed B: the host transposes it into the engine's scratch
+ * buffer first.
+ *
+ * Measured on 2 cores, PoCL 3.1, shared machine (bench/gemm --quick --no-clblast --repeat 5,
+ * own/OpenBLAS medians of interleaved rounds; single-thread CPU-time figures in cpu.ini):
+ * gemm_nn fell to 0.12-0.43 of OpenBLAS at widths 384/768 and on dYᵀ·X (2 threads);
+ * gemm_packed (TM 8, 2 × 16 columns, KB 256, work-groups 2 × 8) reaches 0.69-0.91 per
+ * thread on every linear shape class, 0.57-0.83 on 2 threads at widths 384/768 but only
+ * about 0.5 at width 192. Batched attention heads: gemm_kb, 0.4-0.9 per thread.
+ *
+ * Options: -D TM=1..8 rows per work-item, -D VW=4|8|16 columns per vector,
+ *          -D TRANS_A when A is stored k × m (op(A) = Aᵀ; gemm_nn, gemm_kb),
+ *          -D KB, -D NV (gemm_kb, gemm_packed), -D W, -D K_MAJOR (pack).
  */
 #ifndef TM
 #define TM 8

@@ -48,7 +48,7 @@ int main(void) {
     EXPECT(strstr(s.source, "cpu.ini") != NULL, "a CPU gets cpu.ini, not %s", s.source);
     EXPECT(s.engine == UFO_GEMM_OWN && s.engine_batched == UFO_GEMM_OWN,
            "cpu.ini: own engine for both classes");
-    EXPECT(s.own_kernel == GEMM_OWN_PACKED && s.own_kernel_batched == GEMM_OWN_PACKED &&
+    EXPECT(s.own_kernel == GEMM_OWN_PACKED && s.own_kernel_batched == GEMM_OWN_KBLOCKED &&
                s.own_nv == 2 && s.own_wg0 > 0 && s.own_wg1 > 0,
            "cpu.ini: packed with a work-group shape (kernel %d/%d, nv %d, wg %zu × %zu)",
            s.own_kernel, s.own_kernel_batched, s.own_nv, s.own_wg0, s.own_wg1);

@@ -72,9 +72,12 @@ static ufo_status pack_into_scratch(ufo_device *dev, size_t rows, size_t k, int 
         (st = kernels_arg(kern, 7, sizeof doff, &doff)) ||
         (st = kernels_arg(kern, 8, sizeof dstride, &dstride)))
         return st;
-    size_t kk = kernels_round_up(k, 16);
+    /* an explicit work-group of one panel's width × 16 k: left to PoCL, the pack did not
+     * spread over both cores and cost as much as the product at width 192 */
+    size_t kk = kernels_round_up(k, 16), w = (size_t)width;
     size_t global[3] = {k_major ? rows_pad : kk, k_major ? kk : rows_pad, batch};
-    return kernels_run(dev, kern, 3, global, NULL);
+    size_t local[3] = {k_major ? w : 16, k_major ? 16 : w, 1};
+    return kernels_run(dev, kern, 3, global, local);
 }
 
 /* The packed path: A and B packed into scratch (A's panels first), then gemm_packed. */
