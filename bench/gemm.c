@@ -1,7 +1,16 @@
 /* GEMM throughput on the ViT's shapes: ufo's own kernel and CLBlast on the chosen device,
  * beside OpenBLAS on the host, as GFLOP/s and ratios to OpenBLAS.
  *
- *   make bench && bench/gemm [--device SPEC] [--quick]
+ *   make bench && bench/gemm [--device SPEC] [--quick] [--repeat N] [--no-clblast]
+ *                            [--cpu-time] [--match TEXT] [--width W]
+ *
+ * The machine may be shared: --repeat N times each shape N times, own engine and OpenBLAS
+ * back to back in every round, and prints the medians, the ratio being the median of the
+ * rounds' ratios (so load that comes and goes hits both sides of a ratio alike). --match
+ * keeps the shapes whose name contains TEXT ("bwd wgt", "attn"), --width those of one width.
+ * --cpu-time divides by the CPU seconds the process used (all threads, both cores, so the
+ * figures are per core) instead of wall seconds: steadier under load, but time a thread spends
+ * spinning while it waits is still counted.
  *
  * Shape classes: linear forward Y = X·Wᵀ (NT), backward data dX = dY·W (NN), backward weight
  * dW = dYᵀ·X (TN), for widths 192/384/768 and 2,048 / 8,192 rows (qkv and fc1 widen the
@@ -19,9 +28,13 @@
 
 #include "device/device.h"
 
+/* --cpu-time: seconds of CPU used by all of the process's threads instead of wall time, so
+ * time lost to other programs on a shared machine is not counted against either side. */
+static clockid_t clock_used = CLOCK_MONOTONIC;
+
 static double now(void) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock_used, &ts);
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
@@ -69,16 +82,40 @@ static double time_openblas(const struct shape *s, const float *a, const float *
     return 2.0 * s->m * s->n * s->k * s->batch * reps / (t1 - t0) / 1e9;
 }
 
+static int compare_doubles(const void *x, const void *y) {
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* Median of n values (sorts them in place). */
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, compare_doubles);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 int main(int argc, char **argv) {
     const char *spec = NULL;
-    int quick = 0;
+    const char *match = NULL;
+    int quick = 0, repeat = 1, with_clblast = 1;
+    size_t only_width = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--device") == 0 && i + 1 < argc) spec = argv[++i];
         else if (strcmp(argv[i], "--quick") == 0) quick = 1;
+        else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) repeat = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--no-clblast") == 0) with_clblast = 0;
+        else if (strcmp(argv[i], "--cpu-time") == 0) clock_used = CLOCK_PROCESS_CPUTIME_ID;
+        else if (strcmp(argv[i], "--match") == 0 && i + 1 < argc) match = argv[++i];
+        else if (strcmp(argv[i], "--width") == 0 && i + 1 < argc)
+            only_width = (size_t)atol(argv[++i]);
         else {
-            fprintf(stderr, "usage: bench/gemm [--device SPEC] [--quick]\n");
+            fprintf(stderr, "usage: bench/gemm [--device SPEC] [--quick] [--repeat N] "
+                    "[--no-clblast] [--cpu-time] [--match TEXT] [--width W]\n");
             return 2;
         }
+    }
+    if (repeat < 1 || repeat > 99) {
+        fprintf(stderr, "bench/gemm: --repeat takes 1..99\n");
+        return 2;
     }
     if (quick) min_seconds = 0.05;
     ufo_device *dev;
@@ -93,17 +130,24 @@ int main(int argc, char **argv) {
     for (size_t w = 0; w < 3; w++)
         for (size_t r = 0; r < 2; r++) {
             size_t C = widths[w], R = rows[r];
-            if (quick && R > 2048) continue;
+            if ((quick && R > 2048) || (only_width && C != only_width)) continue;
             shapes[count++] = (struct shape){"fwd qkv  X·Wᵀ", UFO_NO_TRANS, UFO_TRANS, R, 3 * C, C, 1};
             shapes[count++] = (struct shape){"fwd fc2  X·Wᵀ", UFO_NO_TRANS, UFO_TRANS, R, C, 4 * C, 1};
             shapes[count++] = (struct shape){"bwd data dY·W", UFO_NO_TRANS, UFO_NO_TRANS, R, C, 4 * C, 1};
             shapes[count++] = (struct shape){"bwd wgt  dYᵀ·X", UFO_TRANS, UFO_NO_TRANS, 4 * C, C, R, 1};
         }
     static const size_t tokens[] = {65, 197, 257};
-    for (size_t t = 0; t < 3; t++) {
+    for (size_t t = 0; t < 3 && !only_width; t++) {
         size_t T = tokens[t], heads = 32 * 6;
         shapes[count++] = (struct shape){"attn     Q·Kᵀ", UFO_NO_TRANS, UFO_TRANS, T, T, 64, heads};
         shapes[count++] = (struct shape){"attn     P·V", UFO_NO_TRANS, UFO_NO_TRANS, T, 64, T, heads};
+    }
+
+    if (match) {
+        size_t kept = 0;
+        for (size_t i = 0; i < count; i++)
+            if (strstr(shapes[i].what, match)) shapes[kept++] = shapes[i];
+        count = kept;
     }
 
     size_t max_a = 0, max_b = 0, max_c = 0;
@@ -125,18 +169,27 @@ int main(int argc, char **argv) {
     }
 
     const struct ufo_device_caps *caps = ufo_device_caps(dev);
-    printf("device %s (%s); OpenBLAS on the host\n", caps->spec, caps->name);
+    printf("device %s (%s); OpenBLAS on the host; medians of %d round(s)%s\n", caps->spec,
+           caps->name, repeat, clock_used == CLOCK_MONOTONIC ? "" : "; per CPU second");
     printf("%-15s %5s %5s %5s %5s | %8s %8s %8s | %6s %6s\n", "shape", "m", "n", "k", "batch",
            "own", "clblast", "openblas", "own/ob", "clb/ob");
     double worst_ratio = 1e9;
     for (size_t i = 0; i < count; i++) {
         const struct shape *s = &shapes[i];
-        double own = time_device(dev, UFO_GEMM_OWN, s, da, db, dc);
-        double clb = time_device(dev, UFO_GEMM_CLBLAST, s, da, db, dc);
-        double ob = time_openblas(s, a, b, c);
+        double own_r[99], clb_r[99], ob_r[99], own_ob[99], clb_ob[99];
+        for (int r = 0; r < repeat; r++) {
+            own_r[r] = time_device(dev, UFO_GEMM_OWN, s, da, db, dc);
+            ob_r[r] = time_openblas(s, a, b, c);
+            clb_r[r] = with_clblast ? time_device(dev, UFO_GEMM_CLBLAST, s, da, db, dc) : 0;
+            own_ob[r] = own_r[r] / ob_r[r];
+            clb_ob[r] = clb_r[r] / ob_r[r];
+        }
+        double own = median(own_r, repeat), clb = median(clb_r, repeat);
+        double ob = median(ob_r, repeat), own_ratio = median(own_ob, repeat);
+        double clb_ratio = median(clb_ob, repeat);
         printf("%-15s %5zu %5zu %5zu %5zu | %8.1f %8.1f %8.1f | %6.2f %6.2f\n", s->what, s->m,
-               s->n, s->k, s->batch, own, clb, ob, own / ob, clb / ob);
-        if (own / ob < worst_ratio) worst_ratio = own / ob;
+               s->n, s->k, s->batch, own, clb, ob, own_ratio, clb_ratio);
+        if (own_ratio < worst_ratio) worst_ratio = own_ratio;
         fflush(stdout);
     }
     printf("lowest own/OpenBLAS ratio: %.2f (GFLOP/s)\n", worst_ratio);

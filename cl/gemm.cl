@@ -1,13 +1,29 @@
-/* ufo's own GEMM: C = alpha · op(A) · B + beta · C, row-major, strided-batched over dim 2.
+/* ufo's own GEMM: C = alpha · op(A) · op(B) + beta · C, row-major, strided-batched over
+ * dim 2. Three kernels, grown in that order; the device settings (own_kernel,
+ * own_kernel_batched) pick one per shape class:
  *
- * Each work-item computes TM rows × VW columns of C, the rows' accumulators held in named
- * vector registers c0..c7 (PoCL keeps a loop-indexed private array in memory), columns on
- * work dimension 0 so neighbouring work-items read neighbouring memory. The k loop runs in
- * blocks of KB so a work-group's slices of A and B stay in cache between work-items.
- * B is never transposed here: the host transposes it into the engine's scratch buffer first.
+ *   gemm_nn      register-blocked only: each work-item streams a whole k-long panel of A
+ *                and B. The reference the others are checked against; good at small k.
+ *   gemm_kb      gemm_nn K-blocked (-D KB) with work-group reuse, two vectors per row.
+ *   gemm_packed  gemm_kb's loop over A and B packed into panels by `pack`: sequential reads
+ *                whatever the transposes and leading dimensions.
  *
- * Options: -D TM=1..8 rows per work-item, -D VW=4|8|16 columns per work-item,
- *          -D TRANS_A when A is stored k × m (op(A) = Aᵀ).
+ * Each work-item computes TM rows × VW (or NV·VW) columns of C, the accumulators held in
+ * named vector registers c0..c7, d0..d7 (PoCL keeps a loop-indexed private array in memory),
+ * columns on work dimension 0 so neighbouring work-items read neighbouring memory. gemm_nn
+ * and gemm_kb never see a transposed B: the host transposes it into the engine's scratch
+ * buffer first.
+ *
+ * Measured on 2 cores, PoCL 3.1, shared machine (bench/gemm --quick --no-clblast --repeat 5,
+ * own/OpenBLAS medians of interleaved rounds; single-thread CPU-time figures in cpu.ini):
+ * gemm_nn fell to 0.12-0.43 of OpenBLAS at widths 384/768 and on dYᵀ·X (2 threads);
+ * gemm_packed (TM 8, 2 × 16 columns, KB 256, work-groups 2 × 8) reaches 0.69-0.91 per
+ * thread on every linear shape class, 0.57-0.83 on 2 threads at widths 384/768 but only
+ * about 0.5 at width 192. Batched attention heads: gemm_kb, 0.4-0.9 per thread.
+ *
+ * Options: -D TM=1..8 rows per work-item, -D VW=4|8|16 columns per vector,
+ *          -D TRANS_A when A is stored k × m (op(A) = Aᵀ; gemm_nn, gemm_kb),
+ *          -D KB, -D NV (gemm_kb, gemm_packed), -D W, -D K_MAJOR (pack).
  */
 #ifndef TM
 #define TM 8
@@ -21,6 +37,43 @@
 #define floatV CAT(float, VW)
 #define VLOAD CAT(vload, VW)
 #define VSTORE CAT(vstore, VW)
+
+/* IFr(x) expands to x when the tile has more than r rows */
+#if TM > 1
+#define IF1(x) x
+#else
+#define IF1(x)
+#endif
+#if TM > 2
+#define IF2(x) x
+#else
+#define IF2(x)
+#endif
+#if TM > 3
+#define IF3(x) x
+#else
+#define IF3(x)
+#endif
+#if TM > 4
+#define IF4(x) x
+#else
+#define IF4(x)
+#endif
+#if TM > 5
+#define IF5(x) x
+#else
+#define IF5(x)
+#endif
+#if TM > 6
+#define IF6(x) x
+#else
+#define IF6(x)
+#endif
+#if TM > 7
+#define IF7(x) x
+#else
+#define IF7(x)
+#endif
 
 #ifdef TRANS_A
 #define A_AT(i, k) a[(size_t)(k) * lda + (i)]
@@ -114,6 +167,212 @@ __kernel void gemm_nn(const int m, const int n, const int k_total, const float a
             __global float *cp = c + (size_t)r * ldc + col;
             *cp = beta != 0.0f ? alpha * acc + beta * *cp : alpha * acc;
         }
+}
+
+/* The same product, K-blocked: a work-group of WG0 × WG1 work-items walks k in blocks of KB
+ * with a barrier after each block, so on PoCL, which runs a group's work-items one after
+ * another between barriers, the group's KB-deep slices of A and B are read from cache by
+ * every work-item instead of each streaming its own k-long panel. The accumulators survive
+ * the barriers in PoCL's per-work-item context (stored and reloaded once per block).
+ *
+ * A work-item computes TM rows × NV·VW columns: NV = 2 keeps two vectors per row (c and d),
+ * twice the FMAs per broadcast of A, which AVX-512 needs to keep both FMA ports busy.
+ *
+ * Edges: a tile cut by the matrix edge is shifted back inside it (rows m - TM.., columns
+ * n - NV·VW..), computed whole and stored only where it is its own; only a matrix smaller
+ * than one tile takes the element-wise path. Every work-item reaches every barrier.
+ *
+ * Options as gemm_nn, plus -D KB=k block depth and -D NV=1|2. Launch with a local size. */
+#ifndef KB
+#define KB 256
+#endif
+#ifndef NV
+#define NV 1
+#endif
+#define TN (NV * VW)
+
+#if NV == 2
+#define IFD(x) x
+#else
+#define IFD(x)
+#endif
+
+/* One row: FMAs into c_r (and d_r), then the store of its own columns. */
+#define KB_FMA(r)                                                                      \
+    {                                                                                  \
+        const floatV av = (floatV)(A_AT(i + r, k));                                    \
+        CAT(c, r) = fma(av, bv, CAT(c, r));                                            \
+        IFD(CAT(d, r) = fma(av, bw, CAT(d, r));)                                       \
+    }
+#define KB_STORE_VEC(acc, col)                                                         \
+    {                                                                                  \
+        __global float *cp = c + (size_t)(ii + r_) * ldc + (col);                      \
+        floatV out = alpha * (acc);                                                    \
+        if ((col) >= j0) {                                                             \
+            if (beta != 0.0f) out += beta * VLOAD(0, cp);                              \
+            VSTORE(out, 0, cp);                                                        \
+        } else {                                                                       \
+            float vals[VW];                                                            \
+            VSTORE(out, 0, vals);                                                      \
+            for (int q = max(j0 - (col), 0); q < VW; q++)                              \
+                cp[q] = beta != 0.0f ? vals[q] + beta * cp[q] : vals[q];               \
+        }                                                                              \
+    }
+#define KB_STORE(r)                                                                    \
+    if (ii + r >= i0) {                                                                \
+        const int r_ = r;                                                              \
+        if (jj + VW > j0) KB_STORE_VEC(CAT(c, r), jj)                                  \
+        IFD(KB_STORE_VEC(CAT(d, r), jj + VW))                                          \
+    }
+
+/* gemm_packed's row r: A's value from the packed panel, the store guarded by the edges. */
+#define PK_FMA(r)                                                                      \
+    {                                                                                  \
+        const floatV av = (floatV)(ak[r]);                                             \
+        CAT(c, r) = fma(av, bv, CAT(c, r));                                            \
+        IFD(CAT(d, r) = fma(av, bw, CAT(d, r));)                                       \
+    }
+#define PK_STORE_VEC(acc, col)                                                         \
+    {                                                                                  \
+        __global float *cp = c + (size_t)(i0 + r_) * ldc + (col);                      \
+        floatV out = alpha * (acc);                                                    \
+        if ((col) + VW <= n) {                                                         \
+            if (beta != 0.0f) out += beta * VLOAD(0, cp);                              \
+            VSTORE(out, 0, cp);                                                        \
+        } else {                                                                       \
+            float vals[VW];                                                            \
+            VSTORE(out, 0, vals);                                                      \
+            for (int q = 0; q < n - (col); q++)                                        \
+                cp[q] = beta != 0.0f ? vals[q] + beta * cp[q] : vals[q];               \
+        }                                                                              \
+    }
+#define PK_STORE(r)                                                                    \
+    if (i0 + r < m) {                                                                  \
+        const int r_ = r;                                                              \
+        PK_STORE_VEC(CAT(c, r), j0)                                                    \
+        IFD(if (j0 + VW < n) PK_STORE_VEC(CAT(d, r), j0 + VW))                         \
+    }
+
+__kernel void gemm_kb(const int m, const int n, const int k_total, const float alpha,
+                      __global const float *restrict a_buf, const ulong a_off, const int lda,
+                      const ulong a_stride,
+                      __global const float *restrict b_buf, const ulong b_off, const int ldb,
+                      const ulong b_stride, const float beta,
+                      __global float *restrict c_buf, const ulong c_off, const int ldc,
+                      const ulong c_stride) {
+    const int j0 = (int)get_global_id(0) * TN;
+    const int i0 = (int)get_global_id(1) * TM;
+    const size_t batch = get_global_id(2);
+    __global const float *a = a_buf + a_off + batch * a_stride;
+    __global const float *b = b_buf + b_off + batch * b_stride;
+    __global float *c = c_buf + c_off + batch * c_stride;
+    /* the tile this work-item computes: its own, or shifted back inside the matrix */
+    const int inside = i0 < m && j0 < n && m >= TM && n >= TN;
+    const int ii = min(i0, m - TM), jj = min(j0, n - TN);
+    const int i = ii; /* KB_FMA reads rows i + r */
+
+    floatV c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0, c6 = 0, c7 = 0;
+#if NV == 2
+    floatV d0 = 0, d1 = 0, d2 = 0, d3 = 0, d4 = 0, d5 = 0, d6 = 0, d7 = 0;
+#endif
+    for (int k0 = 0; k0 < k_total; k0 += KB) {
+        if (inside) {
+            const int k_end = min(k0 + KB, k_total);
+            for (int k = k0; k < k_end; k++) {
+                const floatV bv = VLOAD(0, b + (size_t)k * ldb + jj);
+                IFD(const floatV bw = VLOAD(0, b + (size_t)k * ldb + jj + VW);)
+                KB_FMA(0) IF1(KB_FMA(1)) IF2(KB_FMA(2)) IF3(KB_FMA(3)) IF4(KB_FMA(4))
+                IF5(KB_FMA(5)) IF6(KB_FMA(6)) IF7(KB_FMA(7))
+            }
+        }
+        barrier(CLK_GLOBAL_MEM_FENCE);
+    }
+
+    if (inside) {
+        KB_STORE(0) IF1(KB_STORE(1)) IF2(KB_STORE(2)) IF3(KB_STORE(3)) IF4(KB_STORE(4))
+        IF5(KB_STORE(5)) IF6(KB_STORE(6)) IF7(KB_STORE(7))
+        return;
+    }
+    if (i0 >= m || j0 >= n) return;
+
+    /* a matrix smaller than one tile: one element at a time */
+    for (int r = i0; r < min(i0 + TM, m); r++)
+        for (int col = j0; col < min(j0 + TN, n); col++) {
+            float acc = 0.0f;
+            for (int k = 0; k < k_total; k++) acc = fma(A_AT(r, k), b[(size_t)k * ldb + col], acc);
+            __global float *cp = c + (size_t)r * ldc + col;
+            *cp = beta != 0.0f ? alpha * acc + beta * *cp : alpha * acc;
+        }
+}
+
+/* The same product from packed operands (the `pack` kernel below): A as panels of TM rows,
+ * each k × TM, and B as panels of TN = NV·VW columns, each k × TN, zero-padded past the
+ * matrix edge. Every work-item then reads two sequential streams whatever the transposes and
+ * leading dimensions were (the prefetchers follow them; a long stride defeats them), and
+ * computes a whole tile; only the store looks at the edges. K-blocked as gemm_kb.
+ *
+ * Options as gemm_kb, without TRANS_A (the packing absorbs it). Launch with a local size. */
+__kernel void gemm_packed(const int m, const int n, const int k_total, const float alpha,
+                          __global const float *restrict ap_buf, const ulong a_stride,
+                          __global const float *restrict bp_buf, const ulong bp_off,
+                          const ulong b_stride,
+                          const float beta, __global float *restrict c_buf, const ulong c_off,
+                          const int ldc, const ulong c_stride) {
+    const int j0 = (int)get_global_id(0) * TN;
+    const int i0 = (int)get_global_id(1) * TM;
+    const size_t batch = get_global_id(2);
+    const int inside = i0 < m && j0 < n;
+    __global const float *ap = ap_buf + batch * a_stride + (size_t)(i0 / TM) * k_total * TM;
+    __global const float *bp = bp_buf + bp_off + batch * b_stride +
+                               (size_t)(j0 / TN) * k_total * TN;
+    __global float *c = c_buf + c_off + batch * c_stride;
+
+    floatV c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0, c6 = 0, c7 = 0;
+#if NV == 2
+    floatV d0 = 0, d1 = 0, d2 = 0, d3 = 0, d4 = 0, d5 = 0, d6 = 0, d7 = 0;
+#endif
+    for (int k0 = 0; k0 < k_total; k0 += KB) {
+        if (inside) {
+            const int k_end = min(k0 + KB, k_total);
+            for (int k = k0; k < k_end; k++) {
+                const floatV bv = VLOAD(0, bp + (size_t)k * TN);
+                IFD(const floatV bw = VLOAD(0, bp + (size_t)k * TN + VW);)
+                __global const float *ak = ap + (size_t)k * TM;
+                PK_FMA(0) IF1(PK_FMA(1)) IF2(PK_FMA(2)) IF3(PK_FMA(3)) IF4(PK_FMA(4))
+                IF5(PK_FMA(5)) IF6(PK_FMA(6)) IF7(PK_FMA(7))
+            }
+        }
+        barrier(CLK_GLOBAL_MEM_FENCE);
+    }
+    if (!inside) return;
+    PK_STORE(0) IF1(PK_STORE(1)) IF2(PK_STORE(2)) IF3(PK_STORE(3)) IF4(PK_STORE(4))
+    IF5(PK_STORE(5)) IF6(PK_STORE(6)) IF7(PK_STORE(7))
+}
+
+/* dst[batch][panel][k][W] = op(src)[batch][panel·W + w][k], zero past `rows`: one operand
+ * packed for gemm_packed. Without K_MAJOR src is rows × k (element (r, k) at r·ld + k), with
+ * it k × rows (at k·ld + r); dimension 0 runs along whichever index is contiguous in src.
+ * Options: -D W=panel width, -D K_MAJOR. */
+#ifndef W
+#define W 8
+#endif
+__kernel void pack(const int rows, const int k_total, __global const float *restrict src,
+                   const ulong s_off, const int ld, const ulong s_stride,
+                   __global float *restrict dst, const ulong d_off, const ulong d_stride) {
+#ifdef K_MAJOR
+    const int r = (int)get_global_id(0), k = (int)get_global_id(1);
+#else
+    const int k = (int)get_global_id(0), r = (int)get_global_id(1);
+#endif
+    const size_t batch = get_global_id(2);
+    if (k >= k_total) return;
+    __global const float *s = src + s_off + batch * s_stride;
+#ifdef K_MAJOR
+    const float v = r < rows ? s[(size_t)k * ld + r] : 0.0f;
+#else
+    const float v = r < rows ? s[(size_t)r * ld + k] : 0.0f;
+#endif
+    dst[d_off + batch * d_stride + ((size_t)(r / W) * k_total + k) * W + r % W] = v;
 }
 
 /* dst[batch][k][n] = src[batch][n][k]: B stored n × k (leading dimension lds) made k × n,

@@ -1,6 +1,8 @@
 /* Both GEMM engines against double-precision host code over awkward shapes: odd sizes,
  * leading dimensions above the width, non-zero offsets, every transpose pair, alpha/beta,
- * and strided-batched attention products with 197 tokens and 64-wide heads.
+ * and strided-batched attention products with 197 tokens and 64-wide heads. The own engine
+ * runs every case with each of its kernels (simple, K-blocked, packed), with the device's
+ * settings and with small tiles and k blocks that put k past, below and on a block boundary.
  *
  * Bound: |C - C_ref| <= 1e-5 · (Σ_p |alpha·a·b| + |beta·c0|) per element. Float32 sums of
  * k ≤ 1024 products stay well inside it; a wrong index or a lost term does not. */
@@ -10,6 +12,7 @@
 
 #include "check.h"
 #include "device/device.h"
+#include "gemm/engine.h"
 
 #define BOUND 1e-5
 
@@ -116,6 +119,14 @@ int main(void) {
         {UFO_TRANS, UFO_TRANS, 19, 33, 1, 2, 2, 2, 0, 0, 0, 1.0f, 1.0f, 1},
         /* a weight slice: 640 of 768 input rows of a wider layer, as an elastic FFN uses */
         {UFO_NO_TRANS, UFO_TRANS, 70, 640, 96, 0, 0, 128, 0, 96 * 3, 0, 1.0f, 0.0f, 1},
+        /* k blocks: k past a multiple of the block, k below it, several blocks, m and n just
+         * past a tile, exactly one tile, and smaller than a tile */
+        {UFO_NO_TRANS, UFO_NO_TRANS, 45, 77, 300, 2, 3, 1, 4, 5, 6, 1.0f, 0.0f, 1},
+        {UFO_TRANS, UFO_NO_TRANS, 70, 40, 256, 3, 0, 2, 0, 2, 1, 0.75f, 1.0f, 1},
+        {UFO_NO_TRANS, UFO_TRANS, 9, 33, 5, 1, 1, 1, 0, 0, 0, 1.0f, -0.5f, 1},
+        {UFO_TRANS, UFO_TRANS, 8, 32, 17, 0, 0, 0, 0, 0, 0, 1.0f, 0.0f, 1},
+        {UFO_NO_TRANS, UFO_NO_TRANS, 7, 31, 40, 0, 0, 0, 0, 0, 0, 1.0f, 0.0f, 1},
+        {UFO_TRANS, UFO_NO_TRANS, 65, 97, 600, 0, 0, 0, 0, 0, 0, 1.0f, 0.0f, 2},
         /* an empty sum scales C by beta */
         {UFO_NO_TRANS, UFO_NO_TRANS, 9, 7, 0, 0, 0, 3, 0, 0, 0, 1.0f, 0.5f, 1},
         /* attention, 197 tokens × 64-wide heads, batch of 6 heads: S = Q·Kᵀ, O = P·V and the
@@ -126,17 +137,44 @@ int main(void) {
         {UFO_TRANS, UFO_NO_TRANS, 197, 64, 197, 0, 0, 0, 0, 0, 0, 1.0f, 1.0f, 3},
         {UFO_TRANS, UFO_NO_TRANS, 64, 64, 197, 0, 0, 0, 0, 0, 0, 1.0f, 0.0f, 2},
     };
-    static const enum ufo_gemm_engine engines[] = {UFO_GEMM_OWN, UFO_GEMM_CLBLAST};
-    static const char *names[] = {"own", "clblast"};
-    for (int e = 0; e < 2; e++)
+    /* the own engine's kernels, forced through its settings: the device's own first */
+    const struct gemm_settings device_settings = dev->gemm->settings;
+    static const struct own_variant {
+        const char *name;
+        enum gemm_own_kernel kernel;
+        int tm, vw, nv, kb;
+        size_t wg0, wg1;
+    } variants[] = {
+        {"own (device settings)", GEMM_OWN_SIMPLE, 0, 0, 0, 0, 0, 0},
+        {"own simple 8×16", GEMM_OWN_SIMPLE, 8, 16, 1, 256, 0, 0},
+        {"own kblocked 8×32 kb 16", GEMM_OWN_KBLOCKED, 8, 16, 2, 16, 2, 3},
+        {"own kblocked 3×4 kb 5", GEMM_OWN_KBLOCKED, 3, 4, 1, 5, 2, 2},
+        {"own packed 8×32 kb 256", GEMM_OWN_PACKED, 8, 16, 2, 256, 2, 8},
+        {"own packed 8×32 kb 16", GEMM_OWN_PACKED, 8, 16, 2, 16, 2, 3},
+        {"own packed 3×8 kb 7", GEMM_OWN_PACKED, 3, 4, 2, 7, 3, 2},
+        {"clblast", GEMM_OWN_SIMPLE, 0, 0, 0, 0, 0, 0},
+    };
+    const size_t n_variants = sizeof variants / sizeof variants[0];
+    for (size_t v = 0; v < n_variants; v++) {
+        const struct own_variant *o = &variants[v];
+        struct gemm_settings *s = &dev->gemm->settings;
+        *s = device_settings;
+        if (o->tm) {
+            s->own_kernel = s->own_kernel_batched = o->kernel;
+            s->own_tm = o->tm, s->own_vw = o->vw, s->own_nv = o->nv, s->own_kb = o->kb;
+            s->own_wg0 = o->wg0, s->own_wg1 = o->wg1;
+        }
+        enum ufo_gemm_engine engine = v + 1 == n_variants ? UFO_GEMM_CLBLAST : UFO_GEMM_OWN;
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
             const struct gemm_case *t = &cases[i];
             /* CLBlast rejects k = 0; the wrapper serves that case with the own engine */
-            int wrong = run_case(dev, engines[e], t);
-            EXPECT(wrong == 0, "engine %s case %zu (%s%s m=%zu n=%zu k=%zu batch=%zu): %d wrong",
-                   names[e], i, t->ta ? "T" : "N", t->tb ? "T" : "N", t->m, t->n, t->k,
+            int wrong = run_case(dev, engine, t);
+            EXPECT(wrong == 0, "%s case %zu (%s%s m=%zu n=%zu k=%zu batch=%zu): %d wrong",
+                   o->name, i, t->ta ? "T" : "N", t->tb ? "T" : "N", t->m, t->n, t->k,
                    t->batch, wrong);
         }
+    }
+    dev->gemm->settings = device_settings;
     ufo_gemm_set_engine(dev, UFO_GEMM_AUTO);
 
     /* invalid arguments are errors naming the operand, not crashes */

@@ -4,6 +4,9 @@
 
 #include <ufo/gemm.h>
 
+/* ufo's own kernels (cl/gemm.cl): gemm_nn, gemm_kb, and gemm_packed after packing. */
+enum gemm_own_kernel { GEMM_OWN_SIMPLE, GEMM_OWN_KBLOCKED, GEMM_OWN_PACKED };
+
 /* Per-device settings, from the embedded data/devices/NAME.ini that matches the device
  * (or the file UFO_DEVICE_SETTINGS names). */
 struct gemm_settings {
@@ -12,6 +15,10 @@ struct gemm_settings {
     enum ufo_gemm_engine engine_batched;/* strided-batched products (attention) */
     int own_tm, own_vw;                 /* ufo kernel: rows and columns per work-item */
     size_t own_wg0, own_wg1;            /* ufo kernel: work-group shape, 0 = driver's choice */
+    enum gemm_own_kernel own_kernel;    /* ufo kernel for plain products */
+    enum gemm_own_kernel own_kernel_batched; /* and for strided-batched ones */
+    int own_kb;                         /* blocked kernels: k block depth */
+    int own_nv;                         /* blocked kernels: vectors of VW per row, 1 or 2 */
     size_t n_clblast;                   /* CLBlast parameter overrides */
     struct clblast_override {
         char kernel[32], name[32];

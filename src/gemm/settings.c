@@ -55,6 +55,17 @@ static ufo_status parse_engine(dictionary *d, const char *key, const char *sourc
     return UFO_OK;
 }
 
+static ufo_status parse_own_kernel(dictionary *d, const char *key, const char *source,
+                                   const char *def, enum gemm_own_kernel *out) {
+    const char *v = iniparser_getstring(d, key, def);
+    if (strcmp(v, "simple") == 0) *out = GEMM_OWN_SIMPLE;
+    else if (strcmp(v, "kblocked") == 0) *out = GEMM_OWN_KBLOCKED;
+    else if (strcmp(v, "packed") == 0) *out = GEMM_OWN_PACKED;
+    else return ufo_fail(UFO_ERR_CONFIG, "%s: %s = %s: expected simple, kblocked or packed",
+                         source, key, v);
+    return UFO_OK;
+}
+
 static ufo_status parse_int(dictionary *d, const char *key, const char *source, long def,
                             long lo, long hi, long *out) {
     const char *v = iniparser_getstring(d, key, NULL);
@@ -81,20 +92,33 @@ static ufo_status parse_settings(dictionary *d, const char *source, struct gemm_
     memset(s, 0, sizeof *s);
     snprintf(s->source, sizeof s->source, "%s", source);
     ufo_status st;
-    long tm, vw, wg0, wg1;
+    long tm, vw, wg0, wg1, kb, nv;
     if ((st = parse_engine(d, "gemm:engine", source, &s->engine)) ||
         (st = parse_engine(d, "gemm:engine_batched", source, &s->engine_batched)) ||
         (st = parse_int(d, "gemm:own_tm", source, 8, 1, 8, &tm)) ||
         (st = parse_int(d, "gemm:own_vw", source, 8, 4, 16, &vw)) ||
         (st = parse_int(d, "gemm:own_wg0", source, 0, 0, 1024, &wg0)) ||
-        (st = parse_int(d, "gemm:own_wg1", source, 0, 0, 1024, &wg1)))
+        (st = parse_int(d, "gemm:own_wg1", source, 0, 0, 1024, &wg1)) ||
+        (st = parse_int(d, "gemm:own_kb", source, 256, 1, 4096, &kb)) ||
+        (st = parse_int(d, "gemm:own_nv", source, 1, 1, 2, &nv)) ||
+        (st = parse_own_kernel(d, "gemm:own_kernel", source, "simple", &s->own_kernel)) ||
+        (st = parse_own_kernel(d, "gemm:own_kernel_batched", source,
+                               iniparser_getstring(d, "gemm:own_kernel", "simple"),
+                               &s->own_kernel_batched)))
         return st;
+    /* the blocked kernels share k blocks within a work-group, so they need its shape */
+    if ((s->own_kernel != GEMM_OWN_SIMPLE || s->own_kernel_batched != GEMM_OWN_SIMPLE) &&
+        (wg0 == 0 || wg1 == 0))
+        return ufo_fail(UFO_ERR_CONFIG, "%s: gemm.own_kernel kblocked or packed needs "
+                        "gemm.own_wg0 and gemm.own_wg1", source);
     if (vw != 4 && vw != 8 && vw != 16)
         return ufo_fail(UFO_ERR_CONFIG, "%s: gemm.own_vw = %ld: expected 4, 8 or 16", source, vw);
     s->own_tm = (int)tm;
     s->own_vw = (int)vw;
     s->own_wg0 = (size_t)wg0;
     s->own_wg1 = (size_t)wg1;
+    s->own_kb = (int)kb;
+    s->own_nv = (int)nv;
 
     /* sections [clblast.KERNEL] hold CLBlast's tuning parameters for that kernel family */
     for (int i = 0; i < iniparser_getnsec(d); i++) {
