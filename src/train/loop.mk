@@ -1,5 +1,6 @@
 # src/train/train: the training loop and ufo-train
 libufo_la_SOURCES += src/train/train.c src/train/train.h
+libufo_la_SOURCES += src/train/optim.c src/train/optim.h
 bin_PROGRAMS += ufo-train
 ufo_train_SOURCES = src/tools/ufo_train.c
 ufo_train_LDADD = $(UFO_LIBS)
