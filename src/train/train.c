@@ -1,6 +1,6 @@
 /* The training loop: every step draws a heterogeneous batch and an architecture, runs the
- * supernet forward and backward on the device, clips each tensor's gradient and applies SGD
- * with the step's learning rate. Every random draw is keyed by (seed, step), so a resumed run
+ * supernet forward and backward on the device, then the optimiser step (train/optim.c) with
+ * the step's learning rate. Every random draw is keyed by (seed, step), so a resumed run
  * repeats the uninterrupted one exactly. */
 #include "config.h"
 
@@ -23,6 +23,7 @@
 #include "ops/ops.h"
 #include "train/ckpt_files.h"
 #include "train/nanguard.h"
+#include "train/optim.h"
 #include "train/runlog.h"
 #include "train/schedule.h"
 #include "train/signals.h"
@@ -47,6 +48,8 @@ struct trainer {
     struct runlog *log;
     struct train_schedule schedule;
     struct train_nanguard guard;
+    struct train_optim optim;       /* the [train] section's SGD and the tasks' lr_scale */
+    double lr_scale[UFO_MAX_TASKS];
     const char *task_names[UFO_MAX_TASKS];
     cl_mem norm_work;               /* scratch of the per-tensor clip and the finite check */
     float *host_params, *host_momentum, *gumbel, *drop;
@@ -288,53 +291,6 @@ static void draw_noise(struct trainer *tr, const struct data_batch *b, int sub) 
         }
 }
 
-/* Which tensors an architecture's step trains: all but those of blocks no architecture of
- * the step kept (their gradient is zero and PyTorch would leave them alone). */
-static int tensor_block(const char *name) {
-    int block;
-    return sscanf(name, "blocks.%d.", &block) == 1 ? block : -1;
-}
-
-/* The task a tensor belongs to (its task FFN, gate or heads), or -1 for the shared ones. */
-static int tensor_task(const struct ufo_space *s, const char *name) {
-    for (int t = 0; t < s->n_tasks; t++) {
-        char a[64], b[64], c[64];
-        snprintf(a, sizeof a, ".task_mlp.%s.", s->tasks[t].name);
-        snprintf(b, sizeof b, ".gate.%s", s->tasks[t].name);
-        snprintf(c, sizeof c, "heads.%s.", s->tasks[t].name);
-        size_t bl = strlen(b), nl = strlen(name);
-        if (strstr(name, a) || strncmp(name, c, strlen(c)) == 0 ||
-            (nl >= bl && strcmp(name + nl - bl, b) == 0))
-            return t;
-    }
-    return -1;
-}
-
-/* Per-tensor clip and SGD with the step's rate, bias and task factors. */
-static ufo_status apply_update(struct trainer *tr, double lr, const int *kept) {
-    const struct ufo_layout *L = vit_layout(tr->vit);
-    const struct train_loop_config *lc = &tr->tc->train;
-    for (int i = 0; i < L->n; i++) {
-        const struct ufo_param *p = &L->params[i];
-        if (p->kind != UFO_PARAM_DECAY && p->kind != UFO_PARAM_NO_DECAY) continue;
-        int block = tensor_block(p->name);
-        if (block >= 0 && !kept[block]) continue;
-        double rate = lr;
-        size_t len = strlen(p->name);
-        if (len > 5 && strcmp(p->name + len - 5, ".bias") == 0) rate *= lc->bias_lr_factor;
-        int task = tensor_task(&tr->space, p->name);
-        if (task >= 0) rate *= tr->tc->tasks[task].lr_scale;
-        float wd = p->kind == UFO_PARAM_DECAY ? (float)lc->weight_decay : 0.0f;
-        ufo_status st = ops_sgd(tr->dev, ops_vec(vit_params(tr->vit), p->offset),
-                                ops_vec(vit_grads(tr->vit), p->offset),
-                                ops_vec(vit_momentum(tr->vit), p->offset), p->numel,
-                                (float)rate, (float)lc->momentum, wd, (float)lc->grad_clip,
-                                ops_vec(tr->norm_work, 0));
-        if (st != UFO_OK) return st;
-    }
-    return UFO_OK;
-}
-
 /* The architectures of a step: one uniform draw, the largest, or the sandwich of three. */
 static int step_archs(struct trainer *tr, struct ufo_arch *archs) {
     uint64_t seed = (uint64_t)tr->tc->train.seed, step = (uint64_t)tr->step;
@@ -403,7 +359,8 @@ static ufo_status train_step(struct trainer *tr, const struct data_batch *db, do
     enum train_step_verdict v = train_nanguard_step(&tr->guard, tr->step, finite, what);
     if (v == TRAIN_STEP_STOP) return UFO_ERR_NUMERIC;
     *applied = v == TRAIN_STEP_APPLY;
-    return *applied ? apply_update(tr, lr, kept) : UFO_OK;
+    return *applied ? train_optim_step(tr->dev, tr->vit, &tr->optim, lr, kept, tr->norm_work)
+                    : UFO_OK;
 }
 
 /* The [eval] section: the evaluation data of the tasks it names and the architecture, checked
@@ -540,6 +497,9 @@ ufo_status train_run(const struct train_config *tc, const struct train_request *
     train_schedule_init(&tr.schedule, tc->train.base_lr, tc->train.warmup_fraction,
                         tc->train.final_lr_fraction, tc->train.iterations);
     train_nanguard_init(&tr.guard, tc->train.max_bad_steps);
+    for (size_t t = 0; t < tc->n_tasks; t++) tr.lr_scale[t] = tc->tasks[t].lr_scale;
+    tr.optim = (struct train_optim){.loop = &tc->train, .task_lr_scale = tr.lr_scale,
+                                    .space = &tr.space};
     CHECK(train_signals_install());
     bool tty = runlog_is_tty(stdout);
     double t_start = now_s(), t_window = t_start, loss_sum[UFO_MAX_TASKS] = {0};

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """PyTorch reference for ufo's elastic multi-task ViT supernet: one training step's forward
-and backward, and one evaluation forward, on a tiny configuration. Run it with Debian's
-python3-torch (`/usr/bin/python3 tests/reference/supernet_ref.py`); it rewrites
-tests/reference/supernet_ref.safetensors, which the C tests compare against.
+and backward, one evaluation forward, and three optimiser steps, on a tiny configuration.
+Run it with Debian's python3-torch (`/usr/bin/python3 tests/reference/supernet_ref.py`); it
+rewrites tests/reference/supernet_ref.safetensors, which the C tests compare against.
 
 Everything is computed in float64 from float32 parameters and inputs, and stored as float32,
 so the stored outputs are float32 roundings of the exact values.
@@ -27,9 +27,25 @@ THE FILE
     ref.grad.NAME       gradient of ref.loss.total for every trainable tensor NAME (all but
                         the BN-neck bias and the running statistics); zero where unused
     ref.eval.feature, ref.eval.neck [B, C]  evaluation pass (see EVALUATION)
+    ref.optim.*         the optimisation (see OPTIMISATION): S = 3 steps, N tensors
+      gumbel    [S, B, depth, 2]  each step's gate noise
+      lr        [S]               each step's rate from the schedule's closed form
+      loss      [S]               each step's total loss, before its update
+      grad_norm [S, N]            |g| of each tensor (layout order) before the clip; −1 where
+                                  the step leaves the tensor alone (no gradient: frozen, a
+                                  buffer, or a dropped block's)
+      delta.NAME                  Δ = final − initial of tensor NAME, flattened, every k-th
+                                  element (k = ceil(numel / 256), made odd when above 1)
+      delta_stats     [N, 3]      (Σ Δ, Σ |Δ|, |Δ|) of every tensor, buffers included
+      momentum_stats  [N, 3]      (Σ v, Σ |v|, |v|) of the final momentum buffers; 0 for
+                                  tensors without one
+      moved           [N, 3]      how far each tensor travelled: with c_s the change of step s,
+                                  (Σ_s Σ |c_s|, Σ_s |c_s|, max over elements of Σ_s |c_s|);
+                                  the scale of a comparison of Δ, whose steps may cancel
   Metadata: ufo.format, ufo.space (the search space JSON, as ufo_space_to_json writes it),
-  ufo.reference.arch (the architecture JSON, as ufo_arch_to_json writes it) and
-  ufo.reference.config (tau, BN-neck eps and momentum, batch layout).
+  ufo.reference.arch (the architecture JSON, as ufo_arch_to_json writes it),
+  ufo.reference.config (tau, BN-neck eps and momentum, batch layout), ufo.reference.optim
+  (the OPTIM hyper-parameters below) and ufo.reference.optim.arch.S (step S's architecture).
 
 CONVENTIONS THE C SIDE MUST FOLLOW
   Layout. Linear weights are [out, in]; y = x·Wᵀ + b. qkv rows are q heads 0..H−1, then k
@@ -66,9 +82,31 @@ CONVENTIONS THE C SIDE MUST FOLLOW
     loss = mean over anchors of log(1 + exp(d_ap − d_an)). Every anchor of the batch has a
     positive and a negative.
   Total. loss = Σ_t loss_weight_t · (cosface_t + triplet_t), triplet_t = 0 for tasks
-    without triplet. No weight decay, no drop-path (rate 0) in this reference.
+    without triplet. No drop-path (rate 0) anywhere here; weight decay only in OPTIMISATION.
   EVALUATION. The architecture's paths decide: shared → p = (1, 0), task → p = (0, 1),
     both → p = softmax(l / tau) (no noise). BN-neck uses the running statistics.
+  OPTIMISATION (ufo-train's optimiser step, src/train/optim.h). From the parameters above,
+    with momentum buffers at zero, steps s = 0, 1, 2 each run a training pass (as above, on
+    the same labels; sample b shows image (b + s) mod B of ref.input.images, the gumbel noise
+    is ref.optim.gumbel[s]) under OPTIM_ARCHS[s]: step 0 keeps every block, step 1 drops
+    block 2 (ARCH), step 2 keeps block 2 again and drops block 3. BN-neck running statistics
+    carry over from step to step. Then the update, exactly PyTorch's recipe:
+      torch.nn.utils.clip_grad_norm_([p], grad_clip) for each tensor p alone, that is
+        g ← c·g with c = min(1, grad_clip / (|g| + 1e-6)), |g| the tensor's own L2 norm;
+      torch.optim.SGD(momentum, dampening 0, no Nesterov), one parameter group per rate:
+        g' = g + wd·w (wd = weight_decay for "decay" tensors, 0 otherwise),
+        v = momentum·v + g' (v = g' on a tensor's first update), w ← w − rate·v,
+      rate = lr_s × bias_lr_factor for names ending ".bias" × lr_scale[t] for the tensors of
+        task t (blocks.N.task_mlp.t.*, blocks.N.gate.t, heads.t.*),
+      lr_s = schedule_lr(s) with iterations 4 and warmup fraction 0.25 (lr = base, base,
+        final + (base − final)/2).
+    Clipping comes before weight decay, so decay is never clipped. A tensor of a dropped
+    block has no gradient (grad is None), so SGD leaves it and its momentum alone: block 2's
+    momentum at step 2 is 0.9·v₀ + g'₂, not 0.81·v₀ + g'₂. Every other trainable tensor is
+    updated even where its gradient is zero (unused heads or hidden units of an elastic
+    slice, a task FFN no sample's gate picked): weight decay and momentum still act.
+    The clip bites on about half the tensors at every step (the script checks both kinds
+    exist); every gate decision of every step is away from a tie.
 """
 import json
 import math
@@ -112,6 +150,24 @@ ARCH = {"blocks": [
     {"heads": 2, "mlp_ratio": 1.5, "kept": True,
      "paths": {"face": "task", "person": "both", "product": "shared"}},
 ]}
+
+# THE OPTIMISATION: three SGD steps from the same parameters (see the docstring)
+OPTIM = {"steps": 3, "iterations": 4, "base_lr": 0.1, "warmup_fraction": 0.25,
+         "final_lr_fraction": 0.1, "momentum": 0.9, "weight_decay": 0.05, "grad_clip": 2.0,
+         "bias_lr_factor": 2.0, "lr_scale": {"face": 1.0, "person": 2.5, "product": 0.5}}
+
+
+def training_arch(blocks):
+    """An architecture of (heads, mlp_ratio, kept) per block; paths only matter in evaluation."""
+    return {"blocks": [{"heads": h, "mlp_ratio": m, "kept": k,
+                        "paths": {t["name"]: "both" for t in SPACE["tasks"]}}
+                       for h, m, k in blocks]}
+
+
+# step 0 keeps every block, step 1 drops block 2 (ARCH), step 2 keeps block 2 again and drops 3
+OPTIM_ARCHS = [training_arch([(3, 1.5, True), (4, 2.0, True), (2, 1.0, True), (4, 2.0, True)]),
+               ARCH,
+               training_arch([(2, 2.0, True), (4, 1.5, True), (3, 2.0, True), (4, 2.0, False)])]
 
 # samples per task (contiguous, in task order) and their labels
 LABELS = {"face": [0, 2, 1], "person": [3, 0, 3, 0], "product": [1, 1, 0, 0, 1]}
@@ -210,9 +266,9 @@ def attention(u, W, b, h):
     return o @ W[b + "attn.proj.weight"][:, :a].t() + W[b + "attn.proj.bias"]
 
 
-def forward(W, images, task_of, gumbel, train, record):
-    """Features of the batch; in training also the gate weights. `record` collects
-    intermediates by name."""
+def forward(W, images, task_of, gumbel, train, record, arch=ARCH):
+    """Features of the batch under `arch`; in training also the gate weights. `record`
+    collects intermediates by name."""
     B = images.shape[0]
     x = F.conv2d(images, W["patch_embed.proj.weight"], W["patch_embed.proj.bias"], stride=P)
     x = x.flatten(2).transpose(1, 2)
@@ -220,7 +276,7 @@ def forward(W, images, task_of, gumbel, train, record):
     record["embed"] = x
     probs = torch.zeros(B, DEPTH, 2, dtype=x.dtype)
     softs = torch.zeros(B, DEPTH, 2, dtype=x.dtype)
-    for n, blk in enumerate(ARCH["blocks"]):
+    for n, blk in enumerate(arch["blocks"]):
         if not blk["kept"]:
             continue
         b = "blocks.%d." % n
@@ -324,6 +380,139 @@ def heads(W, feat, task_of, labels, train, rec):
     return total, losses, neck
 
 
+def gate_picks(params, gumbel, task_of, arch):
+    """The hard gate decisions (1: task path) of a training pass; each must be well away from
+    a tie, so that float32 on the C side picks the same."""
+    picks = []
+    for b in range(len(task_of)):
+        for n, blk in enumerate(arch["blocks"]):
+            if blk["kept"]:
+                lg = params["blocks.%d.gate.%s" % (n, TASKS[task_of[b]])].detach().double()
+                z = lg + gumbel[b, n].double()
+                assert abs(z[0] - z[1]) > 1e-3, "gate near a tie: sample %d block %d" % (b, n)
+                picks.append(int(z[1] > z[0]))
+    return picks
+
+
+def schedule_lr(step):
+    """The closed form of src/train/schedule.h: warmup step k of W gives base·(k + 1)/W; then
+    final + (base − final)·(1 + cos(π·t))/2 with t = (step − W)/(iterations − 1 − W)."""
+    o = OPTIM
+    base, final = o["base_lr"], o["final_lr_fraction"] * o["base_lr"]
+    warmup = min(math.floor(o["warmup_fraction"] * o["iterations"] + 0.5), o["iterations"])
+    if step < warmup:
+        return base * (step + 1) / warmup
+    span = o["iterations"] - 1 - warmup
+    if span <= 0:
+        return base
+    t = min(1.0, (step - warmup) / span)
+    return final + (base - final) * 0.5 * (1 + math.cos(math.pi * t))
+
+
+def tensor_lr_factor(name):
+    """bias_lr_factor for a ".bias", times lr_scale of the task that owns the tensor (its task
+    FFN, gate or heads)."""
+    factor = OPTIM["bias_lr_factor"] if name.endswith(".bias") else 1.0
+    for t in TASKS:
+        if (".task_mlp.%s." % t) in name or name.endswith(".gate." + t) or \
+                name.startswith("heads.%s." % t):
+            factor *= OPTIM["lr_scale"][t]
+    return factor
+
+
+def optimise(params32, images32, task_of, labels, gen):
+    """OPTIM["steps"] training steps in float64 with PyTorch's own clip and SGD. Returns the
+    final parameters and momentum buffers (by name), how far each tensor moved (see
+    ref.optim.moved), the per-step losses, rates, clip
+    gradient norms [steps, tensors in layout order] and gumbel noise."""
+    trainable = [name for name, _, kind in layout() if kind in ("decay", "nodecay")]
+    W = {name: v.double().requires_grad_(name in trainable) for name, v in params32.items()}
+    groups = {}
+    for name, _, kind in layout():
+        if name in trainable:
+            wd = OPTIM["weight_decay"] if kind == "decay" else 0.0
+            groups.setdefault((tensor_lr_factor(name), wd), []).append(W[name])
+    opt = torch.optim.SGD([{"params": ps, "factor": f, "weight_decay": wd}
+                           for (f, wd), ps in groups.items()],
+                          lr=OPTIM["base_lr"], momentum=OPTIM["momentum"], dampening=0,
+                          nesterov=False)
+    B = len(labels)
+    losses, rates, grad_norms, noise = [], [], [], []
+    travel, path = {}, {}  # per tensor: Σ over steps of |step's change| elementwise, of its norm
+    for step, arch in enumerate(OPTIM_ARCHS):
+        # fixed inputs: the images rolled by `step` samples, fresh gumbel noise
+        images = torch.roll(images32, -step, dims=0).double()
+        u = torch.rand(B, DEPTH, 2, generator=gen, dtype=torch.float64).clamp(1e-12, 1 - 1e-12)
+        gumbel32 = (-torch.log(-torch.log(u))).to(torch.float32)
+        noise.append(gumbel32)
+        picks = gate_picks(W, gumbel32, task_of, arch)
+        assert 0 < sum(picks) < len(picks), "step %d: gates must pick both paths" % step
+
+        # forward and backward; tensors of dropped blocks get no gradient at all
+        for name in trainable:
+            W[name].grad = None
+        rec = {}
+        feat = forward(W, images, task_of, gumbel32.double(), True, rec, arch)
+        total, _, _ = heads(W, feat, task_of, labels, True, rec)
+        total.backward()
+        losses.append(total.item())
+
+        # per-tensor clip, then SGD at the scheduled rate
+        norms = []
+        for name, _, _ in layout():
+            p = W[name]
+            if not p.requires_grad or p.grad is None:
+                norms.append(-1.0)
+                continue
+            norms.append(torch.nn.utils.clip_grad_norm_([p], OPTIM["grad_clip"]).item())
+        clipped = sum(n > OPTIM["grad_clip"] for n in norms)
+        assert clipped >= 10 and sum(0 < n < OPTIM["grad_clip"] for n in norms) >= 10, \
+            "the clip must bite on some tensors and not on others"
+        grad_norms.append(norms)
+        lr = schedule_lr(step)
+        rates.append(lr)
+        for g in opt.param_groups:
+            g["lr"] = lr * g["factor"]
+        was = {name: v.detach().clone() for name, v in W.items()}
+        opt.step()
+
+        # BN-neck running statistics, as the forward pass left them
+        with torch.no_grad():
+            for t in TASKS:
+                h = "heads.%s.bnneck." % t
+                W[h + "running_mean"] = rec["running_mean." + t].detach()
+                W[h + "running_var"] = rec["running_var." + t].detach()
+            for name, v in W.items():
+                move = (v.detach() - was[name]).abs().flatten()
+                travel[name] = travel.get(name, 0) + move
+                path[name] = path.get(name, 0) + move.norm().item()
+        print("optim step %d: lr %.4f, loss %.6f, %d of %d tensors clipped, %d not updated" %
+              (step, lr, total.item(), clipped, len(norms), sum(n < 0 for n in norms)))
+    momentum = {}
+    for name in trainable:
+        state = opt.state[W[name]]
+        momentum[name] = state["momentum_buffer"].detach()
+    final = {name: W[name].detach() for name in W}
+    moved = {name: [travel[name].sum().item(), path[name], travel[name].max().item()]
+             for name in W}
+    return final, momentum, moved, losses, rates, grad_norms, noise
+
+
+def summary(x):
+    """(Σ x, Σ |x|, |x|) of a tensor, in float64."""
+    x = x.double().flatten()
+    return [x.sum().item(), x.abs().sum().item(), x.norm().item()]
+
+
+def sample(x):
+    """Every k-th element of the flattened tensor, k odd (so that rows of any even width are
+    sampled at every column), at most 256 elements; all of a small tensor."""
+    x = x.flatten()
+    k = max(1, -(-x.numel() // 256))
+    k += 1 - k % 2 if k > 1 else 0
+    return x[::k]
+
+
 def write_safetensors(path, tensors, metadata):
     """tensors: list of (name, float32 tensor); written in order, header padded to 8."""
     header = {"__metadata__": metadata}
@@ -359,14 +548,7 @@ def main():
     gumbel32 = (-torch.log(-torch.log(u))).to(torch.float32)
 
     # every gate decision well away from a tie, and both outcomes present
-    picks = []
-    for b in range(B):
-        for n, blk in enumerate(ARCH["blocks"]):
-            if blk["kept"]:
-                lg = params32["blocks.%d.gate.%s" % (n, TASKS[task_of[b]])].double()
-                z = lg + gumbel32[b, n].double()
-                assert abs(z[0] - z[1]) > 1e-3, "gate near a tie: sample %d block %d" % (b, n)
-                picks.append(int(z[1] > z[0]))
+    picks = gate_picks(params32, gumbel32, task_of, ARCH)
     assert 0 < sum(picks) < len(picks), "gates must pick both paths somewhere"
 
     # training step in float64
@@ -404,12 +586,33 @@ def main():
             out.append(("ref.grad." + name, g if g is not None else torch.zeros_like(W[name])))
     out += [("ref.eval.feature", efeat), ("ref.eval.neck", eneck)]
 
+    # three optimiser steps from the same start (after every other draw from gen)
+    final, momentum, moved, opt_losses, rates, grad_norms, noise = optimise(
+        params32, images32, task_of, labels, gen)
+    out += [("ref.optim.gumbel", torch.stack(noise)),
+            ("ref.optim.lr", torch.tensor(rates, dtype=torch.float64)),
+            ("ref.optim.loss", torch.tensor(opt_losses, dtype=torch.float64)),
+            ("ref.optim.grad_norm", torch.tensor(grad_norms, dtype=torch.float64))]
+    stats, mstats, moves = [], [], []
+    for name, _, _ in layout():
+        delta = final[name] - params32[name].double()
+        stats.append(summary(delta))
+        moves.append(moved[name])
+        mstats.append(summary(momentum[name]) if name in momentum else [0.0, 0.0, 0.0])
+        out.append(("ref.optim.delta." + name, sample(delta)))
+    out += [("ref.optim.delta_stats", torch.tensor(stats, dtype=torch.float64)),
+            ("ref.optim.momentum_stats", torch.tensor(mstats, dtype=torch.float64)),
+            ("ref.optim.moved", torch.tensor(moves, dtype=torch.float64))]
+
     config = {"tau": TAU, "bn_eps": BN_EPS, "bn_momentum": BN_MOMENTUM, "ln_eps": LN_EPS,
               "batch": B, "task_rows": {t: int((task_of == i).sum()) for i, t in
                                         enumerate(TASKS)},
               "drop_path": 0.0, "weight_decay": 0.0}
     meta = {"ufo.format": "ufo-supernet-1", "ufo.space": json.dumps(SPACE),
-            "ufo.reference.arch": json.dumps(ARCH), "ufo.reference.config": json.dumps(config)}
+            "ufo.reference.arch": json.dumps(ARCH), "ufo.reference.config": json.dumps(config),
+            "ufo.reference.optim": json.dumps(OPTIM)}
+    for step, arch in enumerate(OPTIM_ARCHS):
+        meta["ufo.reference.optim.arch.%d" % step] = json.dumps(arch)
     write_safetensors(OUT, out, meta)
 
     n_params = sum(v.numel() for v in params32.values())
