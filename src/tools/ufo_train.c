@@ -1,6 +1,7 @@
 /* ufo-train: train the multi-task supernet described by an INI configuration. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,8 +58,9 @@ int main(int argc, char **argv) {
             else if (strcmp(a, "--set") == 0) overrides[n_overrides++] = value;
             else {
                 char *end;
+                errno = 0;
                 req.stop_after = strtol(value, &end, 10);
-                if (*end || end == value || req.stop_after < 1)
+                if (*end || end == value || errno == ERANGE || req.stop_after < 1)
                     return fail_usage("--stop-after takes a positive whole number, not '%s'",
                                       value);
             }
