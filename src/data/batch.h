@@ -3,7 +3,7 @@
  * the consumer.
  * The work stays on the host: a 256 × 256 training sample from a JPEG costs about 2.9 CPU ms
  * (bench/bench_augment on a 2-core Xeon, 1.7x less than PIL + torchvision), some 350 images/s
- * per core, more than one GPU trains a ViT-B at.
+ * per core: eight cores keep ahead of one GPU training a ViT-B in float32.
  * TODO: move the per-pixel steps (resize onward) to the device for small models on fast GPUs
  * with few host cores, where the workers would starve the training step. */
 #ifndef UFO_DATA_BATCH_H
