@@ -4,7 +4,8 @@
  * vector registers c0..c7 (PoCL keeps a loop-indexed private array in memory), columns on
  * work dimension 0 so neighbouring work-items read neighbouring memory. The k loop runs in
  * blocks of KB so a work-group's slices of A and B stay in cache between work-items.
- * B is never transposed here: the host transposes it into the engine's scratch buffer first.
+ * B is never transposed here: the host transposes it into the engine's scratch buffer first
+ * (and A too when only A is transposed; TRANS_A remains for Aᵀ·Bᵀ).
  *
  * Options: -D TM=1..8 rows per work-item, -D VW=4|8|16 columns per work-item,
  *          -D TRANS_A when A is stored k × m (op(A) = Aᵀ).
