@@ -8,6 +8,7 @@
 #
 # usage: bench/train_run.sh [--device SPEC] [--part step|loop|all] [--steps N] [--repeats R]
 #                           [--loop-steps N] [--skip N] [--workers W]
+# UFO_BENCH_CONFIGS="small" (or "large") limits the loop part to one configuration.
 # PyTorch runs with 2 threads and OMP_WAIT_POLICY=PASSIVE; $PYTHON (default /usr/bin/python3,
 # Debian's python3-torch) runs the peers. Timings are medians of the repeats; CPU time is
 # shown beside them because the machine may be shared.
@@ -61,7 +62,7 @@ if [ "$part" = loop ] || [ "$part" = all ]; then
     echo "== training loop with data loading (issue 5): $loop_steps steps after $skip warm-up" \
          "steps, $workers workers"
     : >"$dir/loop.txt"
-    for cfg in small large; do
+    for cfg in ${UFO_BENCH_CONFIGS:-small large}; do
         case $cfg in
         small) width=192 heads=3 side=64 batch=64 ;;
         large) width=384 heads=6 side=128 batch=32 ;;
