@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
     --loop-steps) loop_steps=$2; shift 2 ;;
     --skip) skip=$2; shift 2 ;;
     --workers) workers=$2; shift 2 ;;
-    *) sed -n '2,13s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,14s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
     esac
 done
 export OMP_WAIT_POLICY=PASSIVE
