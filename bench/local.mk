@@ -6,4 +6,13 @@ bench_gemm_SOURCES = bench/gemm.c
 bench_gemm_CFLAGS = $(AM_CFLAGS) $(OPENBLAS_CFLAGS)
 bench_gemm_LDADD = $(UFO_LIBS) $(OPENBLAS_LIBS)
 endif
+
+# one supernet training step against PyTorch (issue 3), and the training loop with data
+# loading against a PyTorch DataLoader loop (issue 5); bench/train_run.sh runs both sides
+EXTRA_PROGRAMS += bench/train_step
+UFO_BENCH += bench/train_step
+bench_train_step_SOURCES = bench/train_step.c
+bench_train_step_LDADD = $(UFO_LIBS)
+EXTRA_DIST += bench/train_step_peer.py bench/train_loop_peer.py bench/train_run.sh
+
 CLEANFILES += $(UFO_BENCH)

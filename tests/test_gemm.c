@@ -136,6 +136,8 @@ int main(void) {
         {UFO_NO_TRANS, UFO_TRANS, 197, 197, 64, 0, 0, 0, 0, 0, 0, 1.0f, 0.0f, 3},
         {UFO_TRANS, UFO_NO_TRANS, 197, 64, 197, 0, 0, 0, 0, 0, 0, 1.0f, 1.0f, 3},
         {UFO_TRANS, UFO_NO_TRANS, 64, 64, 197, 0, 0, 0, 0, 0, 0, 1.0f, 0.0f, 2},
+        /* Aᵀ batched with padded leading dimensions and offsets (the own engine copies A) */
+        {UFO_TRANS, UFO_NO_TRANS, 45, 33, 70, 3, 5, 2, 7, 11, 13, 0.5f, -1.0f, 3},
     };
     /* the own engine's kernels, forced through its settings: the device's own first */
     const struct gemm_settings device_settings = dev->gemm->settings;
