@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <pthread.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "data/augment.h"
@@ -16,6 +18,9 @@
 
 /* Undecodable images are named in a warning up to this many per extraction, then counted. */
 #define EVAL_WARN_LIMIT 5
+
+/* Decoding threads of one extraction at most. */
+#define EVAL_MAX_THREADS 64
 
 const char *eval_protocol_name(enum eval_protocol protocol) {
     switch (protocol) {
@@ -95,6 +100,64 @@ static ufo_status eval_forward(struct vit *vit, const struct ufo_arch *arch, int
     return vit_eval_forward(vit, arch, &vb, NULL, neck);
 }
 
+/* Decoding threads of an extraction: each takes the slots j ≡ id (mod n) of the batch being
+ * filled and leaves each slot's status, and its error message, for the caller to act on in
+ * item order. */
+struct eval_decode_job {
+    const struct data_set *ds;
+    const struct data_transform *tf;
+    const size_t *items;            /* the batch's dataset items */
+    size_t count, chw;
+    float *images, *mirrored;       /* count × chw each; mirrored NULL without flips */
+    ufo_status *status;             /* count */
+    char (*message)[256];           /* count: the error of a failed slot */
+};
+
+struct eval_decode_worker {
+    const struct eval_decode_job *job;
+    struct data_decoder *dec;
+    size_t id, n;
+};
+
+static void *eval_decode_run(void *arg) {
+    struct eval_decode_worker *w = arg;
+    const struct eval_decode_job *job = w->job;
+    for (size_t j = w->id; j < job->count; j += w->n) {
+        struct data_image img = {0};
+        int side = job->tf->width;
+        ufo_status st = data_decode_item(w->dec, job->ds, &job->ds->items[job->items[j]], side,
+                                         side, &img);
+        if (st == UFO_OK) st = data_transform_eval(job->tf, &img, job->images + j * job->chw);
+        if (st == UFO_OK && job->mirrored) {
+            eval_mirror(&img);
+            st = data_transform_eval(job->tf, &img, job->mirrored + j * job->chw);
+        }
+        data_image_free(&img);
+        job->status[j] = st;
+        if (st != UFO_OK) snprintf(job->message[j], sizeof job->message[j], "%s", ufo_last_error());
+    }
+    return NULL;
+}
+
+/* Decode a batch's slots on `n` threads (slot 0.. on this one when n is 1). */
+static ufo_status eval_decode_batch(const struct eval_decode_job *job,
+                                    struct eval_decode_worker *workers, size_t n) {
+    pthread_t thread[EVAL_MAX_THREADS];
+    size_t started = 0;
+    for (size_t t = 1; t < n; t++) {
+        workers[t].job = job;
+        if (pthread_create(&thread[t], NULL, eval_decode_run, &workers[t]) != 0) break;
+        started = t;
+    }
+    /* slots of threads that did not start are this thread's */
+    workers[0].job = job;
+    size_t running = started + 1;
+    for (size_t t = 0; t < n; t++) workers[t].n = running;
+    eval_decode_run(&workers[0]);
+    for (size_t t = 1; t <= started; t++) pthread_join(thread[t], NULL);
+    return UFO_OK;
+}
+
 ufo_status eval_extract(struct vit *vit, const struct ufo_arch *arch, int task,
                         const struct data_set *ds, const size_t *items, size_t n_items,
                         const struct eval_model_options *o, struct eval_features *out) {
@@ -110,49 +173,60 @@ ufo_status eval_extract(struct vit *vit, const struct ufo_arch *arch, int task,
     size_t side = (size_t)s->image_size, chw = 3 * side * side, C = (size_t)s->embed_dim;
     struct data_transform tf;
     data_transform_defaults(&tf, (int)side, (int)side);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t n_threads = o->workers > 0 ? (size_t)o->workers : cores > 0 ? (size_t)cores : 1;
+    if (n_threads > EVAL_MAX_THREADS) n_threads = EVAL_MAX_THREADS;
+    if (n_threads > batch) n_threads = batch;
 
     /* room for every row; rows of images that fail to decode are never filled */
     float *images = malloc(batch * chw * sizeof *images);
     float *mirrored = o->flip ? malloc(batch * chw * sizeof *mirrored) : NULL;
+    ufo_status *status = malloc(batch * sizeof *status);
+    char (*message)[256] = malloc(batch * sizeof *message);
+    struct eval_decode_worker workers[EVAL_MAX_THREADS] = {{0}};
     out->x = malloc(n_items * C * sizeof *out->x);
     out->flip = o->flip ? malloc(n_items * C * sizeof *out->flip) : NULL;
     out->item = malloc(n_items * sizeof *out->item);
     out->dim = C;
-    struct data_decoder *dec = NULL;
-    if (!images || !out->x || !out->item || (o->flip && (!mirrored || !out->flip))) {
+    if (!images || !status || !message || !out->x || !out->item ||
+        (o->flip && (!mirrored || !out->flip))) {
         st = ufo_fail(UFO_ERR_NOMEM, "dataset %s: no memory for %zu features of %zu", ds->name,
                       n_items, C);
         goto done;
     }
-    if ((st = data_decoder_new(&dec)) != UFO_OK) goto done;
+    for (size_t t = 0; t < n_threads; t++) {
+        workers[t].id = t;
+        if ((st = data_decoder_new(&workers[t].dec)) != UFO_OK) goto done;
+    }
 
-    /* fill a batch with decodable images, run it, repeat.
-     * TODO: decode on worker threads while the device runs the previous batch; decoding on
-     * this thread alone bounds the rate on large benchmarks (Market-1501's 19k gallery). */
-    size_t next = 0;
-    while (next < n_items) {
+    /* decode a batch on the threads, drop what did not decode (in item order), run the rest.
+     * TODO: overlap the decoding of the next batch with the device's pass over this one. */
+    for (size_t next = 0; next < n_items;) {
+        size_t want = n_items - next < batch ? n_items - next : batch;
+        struct eval_decode_job job = {.ds = ds, .tf = &tf, .items = items + next, .count = want,
+                                      .chw = chw, .images = images, .mirrored = mirrored,
+                                      .status = status, .message = message};
+        if ((st = eval_decode_batch(&job, workers, n_threads)) != UFO_OK) goto done;
         size_t count = 0;
-        while (count < batch && next < n_items) {
-            size_t i = items[next++];
-            struct data_image img = {0};
-            st = data_decode_item(dec, ds, &ds->items[i], (int)side, (int)side, &img);
-            if (st == UFO_ERR_FORMAT || st == UFO_ERR_IO) {
+        for (size_t j = 0; j < want; j++) {
+            if (status[j] == UFO_ERR_FORMAT || status[j] == UFO_ERR_IO) {
                 if (out->skipped++ < EVAL_WARN_LIMIT)
                     log_warn("dataset %s: skipping an undecodable image: %s", ds->name,
-                             ufo_last_error());
-                ufo_clear_error();
-                st = UFO_OK;
+                             message[j]);
                 continue;
             }
-            if (st == UFO_OK) st = data_transform_eval(&tf, &img, images + count * chw);
-            if (st == UFO_OK && o->flip) {
-                eval_mirror(&img);
-                st = data_transform_eval(&tf, &img, mirrored + count * chw);
+            if (status[j] != UFO_OK) {
+                st = ufo_fail(status[j], "%s", message[j]);
+                goto done;
             }
-            data_image_free(&img);
-            if (st != UFO_OK) goto done;
-            out->item[out->n + count++] = i;
+            if (count != j) {
+                memmove(images + count * chw, images + j * chw, chw * sizeof *images);
+                if (mirrored)
+                    memmove(mirrored + count * chw, mirrored + j * chw, chw * sizeof *mirrored);
+            }
+            out->item[out->n + count++] = items[next + j];
         }
+        next += want;
         if (count == 0) continue;
         if ((st = eval_forward(vit, arch, task, images, count, out->x + out->n * C)) != UFO_OK)
             goto done;
@@ -168,9 +242,11 @@ ufo_status eval_extract(struct vit *vit, const struct ufo_arch *arch, int task,
         st = ufo_fail(UFO_ERR_FORMAT, "dataset %s: none of the %zu images decoded", ds->name,
                       n_items);
 done:
-    data_decoder_free(dec);
+    for (size_t t = 0; t < n_threads; t++) data_decoder_free(workers[t].dec);
     free(images);
     free(mirrored);
+    free(status);
+    free(message);
     if (st != UFO_OK) eval_features_free(out);
     return st;
 }

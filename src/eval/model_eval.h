@@ -38,6 +38,7 @@ struct eval_model_options {
     unsigned draws;              /* vehicleid draws (10) */
     uint64_t seed;               /* vehicleid draw seed (0) */
     int folds;                   /* verify folds (10) */
+    int workers;                 /* decoding threads; 0: one per core */
 };
 
 void eval_model_options_default(struct eval_model_options *o);
