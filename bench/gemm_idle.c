@@ -36,7 +36,7 @@ static int read_threads(struct thread_times *out) {
     struct dirent *e;
     while ((e = readdir(d)) && n < MAX_THREADS) {
         if (e->d_name[0] == '.') continue;
-        char path[64];
+        char path[300];
         snprintf(path, sizeof path, "/proc/self/task/%s/schedstat", e->d_name);
         FILE *f = fopen(path, "r");
         if (!f) continue;

@@ -226,9 +226,16 @@ __kernel void gemm_nn(const int m, const int n, const int k_total, const float a
     }
 
 /* gemm_packed's row r: A's value from the packed panel, the store guarded by the edges. */
+#if defined(A_DIRECT) && defined(TRANS_A)
+#define PK_A(r) ak[CAT(row, r)]
+#elif defined(A_DIRECT)
+#define PK_A(r) CAT(ar, r)[k]
+#else
+#define PK_A(r) ak[r]
+#endif
 #define PK_FMA(r)                                                                      \
     {                                                                                  \
-        const floatV av = (floatV)(ak[r]);                                             \
+        const floatV av = (floatV)(PK_A(r));                                           \
         CAT(c, r) = fma(av, bv, CAT(c, r));                                            \
         IFD(CAT(d, r) = fma(av, bw, CAT(d, r));)                                       \
     }
@@ -313,7 +320,8 @@ __kernel void gemm_kb(const int m, const int n, const int k_total, const float a
  *
  * Options as gemm_kb, without TRANS_A (the packing absorbs it). Launch with a local size. */
 __kernel void gemm_packed(const int m, const int n, const int k_total, const float alpha,
-                          __global const float *restrict ap_buf, const ulong a_stride,
+                          __global const float *restrict ap_buf, const ulong a_off,
+                          const int lda, const ulong a_stride,
                           __global const float *restrict bp_buf, const ulong bp_off,
                           const ulong b_stride,
                           const float beta, __global float *restrict c_buf, const ulong c_off,
@@ -322,7 +330,16 @@ __kernel void gemm_packed(const int m, const int n, const int k_total, const flo
     const int i0 = (int)get_global_id(1) * TM;
     const size_t batch = get_global_id(2);
     const int inside = i0 < m && j0 < n;
+#ifdef A_DIRECT
+    /* A unpacked, element (i, k) at A_AT(i, k); rows past m read row m - 1, never stored */
+    __global const float *a = ap_buf + a_off + batch * a_stride;
+#define PK_ROW(r) const int CAT(row, r) = min(i0 + r, m - 1);                             \
+    __global const float *CAT(ar, r) = a + (size_t)CAT(row, r) * lda;
+    PK_ROW(0) IF1(PK_ROW(1)) IF2(PK_ROW(2)) IF3(PK_ROW(3)) IF4(PK_ROW(4)) IF5(PK_ROW(5))
+    IF6(PK_ROW(6)) IF7(PK_ROW(7))
+#else
     __global const float *ap = ap_buf + batch * a_stride + (size_t)(i0 / TM) * k_total * TM;
+#endif
     __global const float *bp = bp_buf + bp_off + batch * b_stride +
                                (size_t)(j0 / TN) * k_total * TN;
     __global float *c = c_buf + c_off + batch * c_stride;
@@ -337,7 +354,11 @@ __kernel void gemm_packed(const int m, const int n, const int k_total, const flo
             for (int k = k0; k < k_end; k++) {
                 const floatV bv = VLOAD(0, bp + (size_t)k * TN);
                 IFD(const floatV bw = VLOAD(0, bp + (size_t)k * TN + VW);)
+#if defined(A_DIRECT) && defined(TRANS_A)
+                __global const float *ak = a + (size_t)k * lda;
+#elif !defined(A_DIRECT)
                 __global const float *ak = ap + (size_t)k * TM;
+#endif
                 PK_FMA(0) IF1(PK_FMA(1)) IF2(PK_FMA(2)) IF3(PK_FMA(3)) IF4(PK_FMA(4))
                 IF5(PK_FMA(5)) IF6(PK_FMA(6)) IF7(PK_FMA(7))
             }
