@@ -18,12 +18,15 @@
  * own/OpenBLAS medians of interleaved rounds; single-thread CPU-time figures in cpu.ini):
  * gemm_nn fell to 0.12-0.43 of OpenBLAS at widths 384/768 and on dYᵀ·X (2 threads);
  * gemm_packed (TM 8, 2 × 16 columns, KB 256, work-groups 2 × 8) reaches 0.69-0.91 per
- * thread on every linear shape class, 0.57-0.83 on 2 threads at widths 384/768 but only
- * about 0.5 at width 192. Batched attention heads: gemm_kb, 0.4-0.9 per thread.
+ * thread on every linear shape class, 0.84-0.97 on X·Wᵀ and dY·W with A read in place
+ * (A_DIRECT). Batched attention heads: gemm_kb, 0.4-0.9 per thread. 2-thread figures:
+ * cpu.ini (bench/gemm once timed the device while OpenBLAS's threads still spun).
  *
  * Options: -D TM=1..8 rows per work-item, -D VW=4|8|16 columns per vector,
- *          -D TRANS_A when A is stored k × m (op(A) = Aᵀ; gemm_nn, gemm_kb),
- *          -D KB, -D NV (gemm_kb, gemm_packed), -D W, -D K_MAJOR (pack).
+ *          -D TRANS_A when A is stored k × m (op(A) = Aᵀ; gemm_nn, gemm_kb,
+ *          gemm_packed with A_DIRECT),
+ *          -D KB, -D NV (gemm_kb, gemm_packed), -D A_DIRECT (gemm_packed),
+ *          -D W, -D K_MAJOR (pack).
  */
 #ifndef TM
 #define TM 8
@@ -318,7 +321,15 @@ __kernel void gemm_kb(const int m, const int n, const int k_total, const float a
  * leading dimensions were (the prefetchers follow them; a long stride defeats them), and
  * computes a whole tile; only the store looks at the edges. K-blocked as gemm_kb.
  *
- * Options as gemm_kb, without TRANS_A (the packing absorbs it). Launch with a local size. */
+ * -D A_DIRECT reads A in place instead (a_off, lda; TRANS_A when it is stored k × m), from
+ * row pointers set up once: packing A costs a pass over it for every 2·n FLOPs per element,
+ * a quarter to a third of the time at n = 192, while eight row streams read in place keep
+ * pace with the panel (per thread 0.75-0.79 → 0.84-0.97 of OpenBLAS on X·Wᵀ and dY·W). A
+ * transposed A (dYᵀ·X) read in place is one 32-byte piece per lda-long stride: no faster
+ * than its pack, so the settings (own_pack_a) still pack that one.
+ *
+ * Options as gemm_kb; TRANS_A only with A_DIRECT (packing absorbs it). Launch with a local
+ * size. */
 __kernel void gemm_packed(const int m, const int n, const int k_total, const float alpha,
                           __global const float *restrict ap_buf, const ulong a_off,
                           const int lda, const ulong a_stride,
