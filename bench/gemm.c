@@ -6,8 +6,7 @@
  *
  * The machine may be shared: --repeat N times each shape N times, own engine and OpenBLAS
  * back to back in every round, and prints the medians, the ratio being the median of the
- * rounds' ratios (so load that comes and goes hits both sides of a ratio alike); each device
- * round starts 0.2 s after OpenBLAS's, once its threads stopped spinning. --match
+ * rounds' ratios (so load that comes and goes hits both sides of a ratio alike). --match
  * keeps the shapes whose name contains TEXT ("bwd wgt", "attn"), --width those of one width.
  * --cpu-time divides by the CPU seconds the process used (all threads, both cores, so the
  * figures are per core) instead of wall seconds: steadier under load, but time a thread spends
@@ -81,15 +80,6 @@ static double time_openblas(const struct shape *s, const float *a, const float *
         reps++;
     } while ((t1 = now()) - t0 < min_seconds);
     return 2.0 * s->m * s->n * s->k * s->batch * reps / (t1 - t0) / 1e9;
-}
-
-/* OpenBLAS's worker threads spin (sched_yield) for about 2^28 cycles after a call before they
- * sleep: timed right after OpenBLAS, a device engine on the same cores shared them with the
- * spinners, and PoCL's two workers lost a third or more of their time (perf: the OpenBLAS
- * worker's kernel time filled the own engine's rounds). Wait that out before timing a device. */
-static void let_openblas_sleep(void) {
-    struct timespec pause = {0, 200 * 1000 * 1000};
-    nanosleep(&pause, NULL);
 }
 
 static int compare_doubles(const void *x, const void *y) {
@@ -188,10 +178,8 @@ int main(int argc, char **argv) {
         const struct shape *s = &shapes[i];
         double own_r[99], clb_r[99], ob_r[99], own_ob[99], clb_ob[99];
         for (int r = 0; r < repeat; r++) {
-            let_openblas_sleep();
             own_r[r] = time_device(dev, UFO_GEMM_OWN, s, da, db, dc);
             ob_r[r] = time_openblas(s, a, b, c);
-            if (with_clblast) let_openblas_sleep();
             clb_r[r] = with_clblast ? time_device(dev, UFO_GEMM_CLBLAST, s, da, db, dc) : 0;
             own_ob[r] = own_r[r] / ob_r[r];
             clb_ob[r] = clb_r[r] / ob_r[r];
