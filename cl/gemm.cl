@@ -19,8 +19,8 @@
  * gemm_nn fell to 0.12-0.43 of OpenBLAS at widths 384/768 and on dYᵀ·X (2 threads);
  * gemm_packed (TM 8, 2 × 16 columns, KB 256, work-groups 2 × 8) reaches 0.69-0.91 per
  * thread on every linear shape class, 0.84-0.97 on X·Wᵀ and dY·W with A read in place
- * (A_DIRECT). Batched attention heads: gemm_kb, 0.4-0.9 per thread. 2-thread figures:
- * cpu.ini (bench/gemm once timed the device while OpenBLAS's threads still spun).
+ * (A_DIRECT). Batched attention heads: gemm_kb, 0.4-0.9 per thread. 2-thread figures and
+ * why they swing with the machine's load: cpu.ini.
  *
  * Options: -D TM=1..8 rows per work-item, -D VW=4|8|16 columns per vector,
  *          -D TRANS_A when A is stored k × m (op(A) = Aᵀ; gemm_nn, gemm_kb,
