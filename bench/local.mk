@@ -15,4 +15,9 @@ bench_train_step_SOURCES = bench/train_step.c
 bench_train_step_LDADD = $(UFO_LIBS)
 EXTRA_DIST += bench/train_step_peer.py bench/train_loop_peer.py bench/train_run.sh
 
+# where the own GEMM's wall time goes on a CPU device (threads running, waiting, asleep)
+EXTRA_PROGRAMS += bench/gemm_idle
+UFO_BENCH += bench/gemm_idle
+bench_gemm_idle_SOURCES = bench/gemm_idle.c
+bench_gemm_idle_LDADD = $(UFO_LIBS)
 CLEANFILES += $(UFO_BENCH)

@@ -18,12 +18,15 @@
  * own/OpenBLAS medians of interleaved rounds; single-thread CPU-time figures in cpu.ini):
  * gemm_nn fell to 0.12-0.43 of OpenBLAS at widths 384/768 and on dYᵀ·X (2 threads);
  * gemm_packed (TM 8, 2 × 16 columns, KB 256, work-groups 2 × 8) reaches 0.69-0.91 per
- * thread on every linear shape class, 0.57-0.83 on 2 threads at widths 384/768 but only
- * about 0.5 at width 192. Batched attention heads: gemm_kb, 0.4-0.9 per thread.
+ * thread on every linear shape class, 0.84-0.97 on X·Wᵀ and dY·W with A read in place
+ * (A_DIRECT). Batched attention heads: gemm_kb, 0.4-0.9 per thread. 2-thread figures and
+ * why they swing with the machine's load: cpu.ini.
  *
  * Options: -D TM=1..8 rows per work-item, -D VW=4|8|16 columns per vector,
- *          -D TRANS_A when A is stored k × m (op(A) = Aᵀ; gemm_nn, gemm_kb),
- *          -D KB, -D NV (gemm_kb, gemm_packed), -D W, -D K_MAJOR (pack).
+ *          -D TRANS_A when A is stored k × m (op(A) = Aᵀ; gemm_nn, gemm_kb,
+ *          gemm_packed with A_DIRECT),
+ *          -D KB, -D NV (gemm_kb, gemm_packed), -D A_DIRECT (gemm_packed),
+ *          -D W, -D K_MAJOR (pack).
  */
 #ifndef TM
 #define TM 8
@@ -226,9 +229,16 @@ __kernel void gemm_nn(const int m, const int n, const int k_total, const float a
     }
 
 /* gemm_packed's row r: A's value from the packed panel, the store guarded by the edges. */
+#if defined(A_DIRECT) && defined(TRANS_A)
+#define PK_A(r) ak[CAT(row, r)]
+#elif defined(A_DIRECT)
+#define PK_A(r) CAT(ar, r)[k]
+#else
+#define PK_A(r) ak[r]
+#endif
 #define PK_FMA(r)                                                                      \
     {                                                                                  \
-        const floatV av = (floatV)(ak[r]);                                             \
+        const floatV av = (floatV)(PK_A(r));                                           \
         CAT(c, r) = fma(av, bv, CAT(c, r));                                            \
         IFD(CAT(d, r) = fma(av, bw, CAT(d, r));)                                       \
     }
@@ -311,9 +321,18 @@ __kernel void gemm_kb(const int m, const int n, const int k_total, const float a
  * leading dimensions were (the prefetchers follow them; a long stride defeats them), and
  * computes a whole tile; only the store looks at the edges. K-blocked as gemm_kb.
  *
- * Options as gemm_kb, without TRANS_A (the packing absorbs it). Launch with a local size. */
+ * -D A_DIRECT reads A in place instead (a_off, lda; TRANS_A when it is stored k × m), from
+ * row pointers set up once: packing A costs a pass over it for every 2·n FLOPs per element,
+ * a quarter to a third of the time at n = 192, while eight row streams read in place keep
+ * pace with the panel (per thread 0.75-0.79 → 0.84-0.97 of OpenBLAS on X·Wᵀ and dY·W). A
+ * transposed A (dYᵀ·X) read in place is one 32-byte piece per lda-long stride: no faster
+ * than its pack, so the settings (own_pack_a) still pack that one.
+ *
+ * Options as gemm_kb; TRANS_A only with A_DIRECT (packing absorbs it). Launch with a local
+ * size. */
 __kernel void gemm_packed(const int m, const int n, const int k_total, const float alpha,
-                          __global const float *restrict ap_buf, const ulong a_stride,
+                          __global const float *restrict ap_buf, const ulong a_off,
+                          const int lda, const ulong a_stride,
                           __global const float *restrict bp_buf, const ulong bp_off,
                           const ulong b_stride,
                           const float beta, __global float *restrict c_buf, const ulong c_off,
@@ -322,7 +341,16 @@ __kernel void gemm_packed(const int m, const int n, const int k_total, const flo
     const int i0 = (int)get_global_id(1) * TM;
     const size_t batch = get_global_id(2);
     const int inside = i0 < m && j0 < n;
+#ifdef A_DIRECT
+    /* A unpacked, element (i, k) at A_AT(i, k); rows past m read row m - 1, never stored */
+    __global const float *a = ap_buf + a_off + batch * a_stride;
+#define PK_ROW(r) const int CAT(row, r) = min(i0 + r, m - 1);                             \
+    __global const float *CAT(ar, r) = a + (size_t)CAT(row, r) * lda;
+    PK_ROW(0) IF1(PK_ROW(1)) IF2(PK_ROW(2)) IF3(PK_ROW(3)) IF4(PK_ROW(4)) IF5(PK_ROW(5))
+    IF6(PK_ROW(6)) IF7(PK_ROW(7))
+#else
     __global const float *ap = ap_buf + batch * a_stride + (size_t)(i0 / TM) * k_total * TM;
+#endif
     __global const float *bp = bp_buf + bp_off + batch * b_stride +
                                (size_t)(j0 / TN) * k_total * TN;
     __global float *c = c_buf + c_off + batch * c_stride;
@@ -337,7 +365,11 @@ __kernel void gemm_packed(const int m, const int n, const int k_total, const flo
             for (int k = k0; k < k_end; k++) {
                 const floatV bv = VLOAD(0, bp + (size_t)k * TN);
                 IFD(const floatV bw = VLOAD(0, bp + (size_t)k * TN + VW);)
+#if defined(A_DIRECT) && defined(TRANS_A)
+                __global const float *ak = a + (size_t)k * lda;
+#elif !defined(A_DIRECT)
                 __global const float *ak = ap + (size_t)k * TM;
+#endif
                 PK_FMA(0) IF1(PK_FMA(1)) IF2(PK_FMA(2)) IF3(PK_FMA(3)) IF4(PK_FMA(4))
                 IF5(PK_FMA(5)) IF6(PK_FMA(6)) IF7(PK_FMA(7))
             }

@@ -146,15 +146,22 @@ int main(void) {
         enum gemm_own_kernel kernel;
         int tm, vw, nv, kb;
         size_t wg0, wg1;
+        enum gemm_pack_a pack_a;
     } variants[] = {
-        {"own (device settings)", GEMM_OWN_SIMPLE, 0, 0, 0, 0, 0, 0},
-        {"own simple 8×16", GEMM_OWN_SIMPLE, 8, 16, 1, 256, 0, 0},
-        {"own kblocked 8×32 kb 16", GEMM_OWN_KBLOCKED, 8, 16, 2, 16, 2, 3},
-        {"own kblocked 3×4 kb 5", GEMM_OWN_KBLOCKED, 3, 4, 1, 5, 2, 2},
-        {"own packed 8×32 kb 256", GEMM_OWN_PACKED, 8, 16, 2, 256, 2, 8},
-        {"own packed 8×32 kb 16", GEMM_OWN_PACKED, 8, 16, 2, 16, 2, 3},
-        {"own packed 3×8 kb 7", GEMM_OWN_PACKED, 3, 4, 2, 7, 3, 2},
-        {"clblast", GEMM_OWN_SIMPLE, 0, 0, 0, 0, 0, 0},
+        {"own (device settings)", GEMM_OWN_SIMPLE, 0, 0, 0, 0, 0, 0, GEMM_PACK_A_ALWAYS},
+        {"own simple 8×16", GEMM_OWN_SIMPLE, 8, 16, 1, 256, 0, 0, GEMM_PACK_A_ALWAYS},
+        {"own kblocked 8×32 kb 16", GEMM_OWN_KBLOCKED, 8, 16, 2, 16, 2, 3, GEMM_PACK_A_ALWAYS},
+        {"own kblocked 3×4 kb 5", GEMM_OWN_KBLOCKED, 3, 4, 1, 5, 2, 2, GEMM_PACK_A_ALWAYS},
+        {"own packed 8×32 kb 256", GEMM_OWN_PACKED, 8, 16, 2, 256, 2, 8, GEMM_PACK_A_ALWAYS},
+        {"own packed 8×32 kb 16", GEMM_OWN_PACKED, 8, 16, 2, 16, 2, 3, GEMM_PACK_A_ALWAYS},
+        {"own packed 3×8 kb 7", GEMM_OWN_PACKED, 3, 4, 2, 7, 3, 2, GEMM_PACK_A_ALWAYS},
+        {"own packed 8×32 kb 16, A packed if transposed", GEMM_OWN_PACKED, 8, 16, 2, 16, 2, 3,
+         GEMM_PACK_A_TRANSPOSED},
+        {"own packed 8×32 kb 256, A read in place", GEMM_OWN_PACKED, 8, 16, 2, 256, 2, 8,
+         GEMM_PACK_A_NEVER},
+        {"own packed 3×8 kb 7, A read in place", GEMM_OWN_PACKED, 3, 4, 2, 7, 3, 2,
+         GEMM_PACK_A_NEVER},
+        {"clblast", GEMM_OWN_SIMPLE, 0, 0, 0, 0, 0, 0, GEMM_PACK_A_ALWAYS},
     };
     const size_t n_variants = sizeof variants / sizeof variants[0];
     for (size_t v = 0; v < n_variants; v++) {
@@ -164,7 +171,7 @@ int main(void) {
         if (o->tm) {
             s->own_kernel = s->own_kernel_batched = o->kernel;
             s->own_tm = o->tm, s->own_vw = o->vw, s->own_nv = o->nv, s->own_kb = o->kb;
-            s->own_wg0 = o->wg0, s->own_wg1 = o->wg1;
+            s->own_wg0 = o->wg0, s->own_wg1 = o->wg1, s->own_pack_a = o->pack_a;
         }
         enum ufo_gemm_engine engine = v + 1 == n_variants ? UFO_GEMM_CLBLAST : UFO_GEMM_OWN;
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

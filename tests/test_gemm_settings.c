@@ -57,7 +57,7 @@ int main(void) {
     REQUIRE_OK(parse_text("engine = own\n", &s));
     EXPECT(s.own_kernel == GEMM_OWN_SIMPLE && s.own_kernel_batched == GEMM_OWN_SIMPLE &&
                s.own_tm == 8 && s.own_vw == 8 && s.own_kb == 256 && s.own_nv == 1 &&
-               s.own_wg0 == 0 && s.own_wg1 == 0,
+               s.own_wg0 == 0 && s.own_wg1 == 0 && s.own_pack_a == GEMM_PACK_A_ALWAYS,
            "defaults: kernel %d/%d tm %d vw %d kb %d nv %d wg %zu × %zu", s.own_kernel,
            s.own_kernel_batched, s.own_tm, s.own_vw, s.own_kb, s.own_nv, s.own_wg0,
            s.own_wg1);
@@ -78,7 +78,14 @@ int main(void) {
            "read back: tm %d vw %d wg %zu × %zu kb %d nv %d", s.own_tm, s.own_vw, s.own_wg0,
            s.own_wg1, s.own_kb, s.own_nv);
 
+    /* own_pack_a: which A gemm_packed copies into panels */
+    REQUIRE_OK(parse_text("own_pack_a = transposed\n", &s));
+    EXPECT(s.own_pack_a == GEMM_PACK_A_TRANSPOSED, "own_pack_a transposed: %d", s.own_pack_a);
+    REQUIRE_OK(parse_text("own_pack_a = never\n", &s));
+    EXPECT(s.own_pack_a == GEMM_PACK_A_NEVER, "own_pack_a never: %d", s.own_pack_a);
+
     /* bad values */
+    expect_rejected("own_pack_a = sometimes\n", "gemm:own_pack_a");
     expect_rejected("engine = fast\n", "gemm:engine");
     expect_rejected("own_tm = 9\n", "gemm:own_tm");
     expect_rejected("own_tm = 0\n", "gemm:own_tm");

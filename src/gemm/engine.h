@@ -7,6 +7,9 @@
 /* ufo's own kernels (cl/gemm.cl): gemm_nn, gemm_kb, and gemm_packed after packing. */
 enum gemm_own_kernel { GEMM_OWN_SIMPLE, GEMM_OWN_KBLOCKED, GEMM_OWN_PACKED };
 
+/* gemm_packed: which A it packs (B always): every A, only a transposed one, or none. */
+enum gemm_pack_a { GEMM_PACK_A_ALWAYS, GEMM_PACK_A_TRANSPOSED, GEMM_PACK_A_NEVER };
+
 /* Per-device settings, from the embedded data/devices/NAME.ini that matches the device
  * (or the file UFO_DEVICE_SETTINGS names). */
 struct gemm_settings {
@@ -19,6 +22,7 @@ struct gemm_settings {
     enum gemm_own_kernel own_kernel_batched; /* and for strided-batched ones */
     int own_kb;                         /* blocked kernels: k block depth */
     int own_nv;                         /* blocked kernels: vectors of VW per row, 1 or 2 */
+    enum gemm_pack_a own_pack_a;        /* packed kernel: which A goes through a panel copy */
     size_t n_clblast;                   /* CLBlast parameter overrides */
     struct clblast_override {
         char kernel[32], name[32];

@@ -88,38 +88,48 @@ static ufo_status gemm_own_packed(ufo_device *dev, enum ufo_trans ta, enum ufo_t
                                   size_t stride_c, size_t batch) {
     const struct gemm_settings *s = &dev->gemm->settings;
     const int tm = s->own_tm, tn = s->own_vw * s->own_nv;
-    size_t a_floats = kernels_round_up(m, (size_t)tm) * k;
+    /* packing A costs a pass over it (read, write, read again) for every 2·n FLOPs per
+     * element: at n = 192 a third of the product's time; read in place it costs nothing */
+    const int pack_a = s->own_pack_a == GEMM_PACK_A_ALWAYS ||
+                       (s->own_pack_a == GEMM_PACK_A_TRANSPOSED && ta == UFO_TRANS);
+    size_t a_floats = pack_a ? kernels_round_up(m, (size_t)tm) * k : 0;
     size_t b_floats = kernels_round_up(n, (size_t)tn) * k;
     ufo_status st = scratch_reserve(dev, (a_floats + b_floats) * batch * sizeof(float));
     if (st != UFO_OK) return st;
     /* A is m × k row-major unless transposed; B is k × n (k-major) unless transposed */
-    if ((st = pack_into_scratch(dev, m, k, tm, ta == UFO_TRANS, a, stride_a, batch, 0)) ||
+    if ((pack_a &&
+         (st = pack_into_scratch(dev, m, k, tm, ta == UFO_TRANS, a, stride_a, batch, 0))) ||
         (st = pack_into_scratch(dev, n, k, tn, tb == UFO_NO_TRANS, b, stride_b, batch,
                                 a_floats * batch)))
         return st;
 
-    char options[96];
-    snprintf(options, sizeof options, "-D TM=%d -D VW=%d -D NV=%d -D KB=%d", tm, s->own_vw,
-             s->own_nv, s->own_kb);
+    char options[128];
+    snprintf(options, sizeof options, "-D TM=%d -D VW=%d -D NV=%d -D KB=%d%s%s", tm, s->own_vw,
+             s->own_nv, s->own_kb, pack_a ? "" : " -D A_DIRECT",
+             !pack_a && ta == UFO_TRANS ? " -D TRANS_A" : "");
     cl_kernel kern;
     if ((st = kernels_get(dev, "gemm.cl", "gemm_packed", options, &kern)) != UFO_OK) return st;
     cl_int im = (cl_int)m, in = (cl_int)n, ik = (cl_int)k, ldc = (cl_int)c.ld;
-    cl_ulong sa = a_floats, bo = a_floats * batch, sb = b_floats, co = c.offset, sc = stride_c;
-    cl_mem p = dev->gemm->scratch;
+    cl_int lda = pack_a ? tm : (cl_int)a.ld;
+    cl_ulong ao = pack_a ? 0 : a.offset, sa = pack_a ? a_floats : stride_a;
+    cl_ulong bo = a_floats * batch, sb = b_floats, co = c.offset, sc = stride_c;
+    cl_mem p = dev->gemm->scratch, ap = pack_a ? p : a.buf;
     if ((st = kernels_arg(kern, 0, sizeof im, &im)) ||
         (st = kernels_arg(kern, 1, sizeof in, &in)) ||
         (st = kernels_arg(kern, 2, sizeof ik, &ik)) ||
         (st = kernels_arg(kern, 3, sizeof alpha, &alpha)) ||
-        (st = kernels_arg(kern, 4, sizeof p, &p)) ||
-        (st = kernels_arg(kern, 5, sizeof sa, &sa)) ||
-        (st = kernels_arg(kern, 6, sizeof p, &p)) ||
-        (st = kernels_arg(kern, 7, sizeof bo, &bo)) ||
-        (st = kernels_arg(kern, 8, sizeof sb, &sb)) ||
-        (st = kernels_arg(kern, 9, sizeof beta, &beta)) ||
-        (st = kernels_arg(kern, 10, sizeof c.buf, &c.buf)) ||
-        (st = kernels_arg(kern, 11, sizeof co, &co)) ||
-        (st = kernels_arg(kern, 12, sizeof ldc, &ldc)) ||
-        (st = kernels_arg(kern, 13, sizeof sc, &sc)))
+        (st = kernels_arg(kern, 4, sizeof ap, &ap)) ||
+        (st = kernels_arg(kern, 5, sizeof ao, &ao)) ||
+        (st = kernels_arg(kern, 6, sizeof lda, &lda)) ||
+        (st = kernels_arg(kern, 7, sizeof sa, &sa)) ||
+        (st = kernels_arg(kern, 8, sizeof p, &p)) ||
+        (st = kernels_arg(kern, 9, sizeof bo, &bo)) ||
+        (st = kernels_arg(kern, 10, sizeof sb, &sb)) ||
+        (st = kernels_arg(kern, 11, sizeof beta, &beta)) ||
+        (st = kernels_arg(kern, 12, sizeof c.buf, &c.buf)) ||
+        (st = kernels_arg(kern, 13, sizeof co, &co)) ||
+        (st = kernels_arg(kern, 14, sizeof ldc, &ldc)) ||
+        (st = kernels_arg(kern, 15, sizeof sc, &sc)))
         return st;
     size_t wg0 = s->own_wg0, wg1 = s->own_wg1;
     size_t global[3] = {kernels_round_up((n + (size_t)tn - 1) / (size_t)tn, wg0),

@@ -66,6 +66,17 @@ static ufo_status parse_own_kernel(dictionary *d, const char *key, const char *s
     return UFO_OK;
 }
 
+static ufo_status parse_pack_a(dictionary *d, const char *key, const char *source,
+                               enum gemm_pack_a *out) {
+    const char *v = iniparser_getstring(d, key, "always");
+    if (strcmp(v, "always") == 0) *out = GEMM_PACK_A_ALWAYS;
+    else if (strcmp(v, "transposed") == 0) *out = GEMM_PACK_A_TRANSPOSED;
+    else if (strcmp(v, "never") == 0) *out = GEMM_PACK_A_NEVER;
+    else return ufo_fail(UFO_ERR_CONFIG, "%s: %s = %s: expected always, transposed or never",
+                         source, key, v);
+    return UFO_OK;
+}
+
 static ufo_status parse_int(dictionary *d, const char *key, const char *source, long def,
                             long lo, long hi, long *out) {
     const char *v = iniparser_getstring(d, key, NULL);
@@ -101,6 +112,7 @@ static ufo_status parse_settings(dictionary *d, const char *source, struct gemm_
         (st = parse_int(d, "gemm:own_wg1", source, 0, 0, 1024, &wg1)) ||
         (st = parse_int(d, "gemm:own_kb", source, 256, 1, 4096, &kb)) ||
         (st = parse_int(d, "gemm:own_nv", source, 1, 1, 2, &nv)) ||
+        (st = parse_pack_a(d, "gemm:own_pack_a", source, &s->own_pack_a)) ||
         (st = parse_own_kernel(d, "gemm:own_kernel", source, "simple", &s->own_kernel)) ||
         (st = parse_own_kernel(d, "gemm:own_kernel_batched", source,
                                iniparser_getstring(d, "gemm:own_kernel", "simple"),
