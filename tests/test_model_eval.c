@@ -292,6 +292,14 @@ static void test_verify(struct vit *vit, const struct ufo_arch *arch, const char
 
 /* A single list in the test split: every image queries the others (SOP's protocol), the
  * recall that of eval_sop on the same features with the labels read here. */
+static int stop_now(void) { return 1; }
+
+/* Items 0, 1, 2 of a dataset (for calls that take an item list). */
+static const size_t *f_items(const struct data_set *ds) {
+    static const size_t first[3] = {0, 1, 2};
+    return ds->count >= 3 ? first : NULL;
+}
+
 static void test_single_list(struct vit *vit, const struct ufo_arch *arch, const char *root) {
     struct data_spec spec = {.format = "list", .root = root, .file = "gallery.txt",
                              .split = DATA_TEST, .parts = DATA_PART_EVAL};
@@ -312,6 +320,13 @@ static void test_single_list(struct vit *vit, const struct ufo_arch *arch, const
         EXPECT(fabs(eval_report_get(&rep, want.entry[i].name) - want.entry[i].value) <= 1e-12,
                "sop: %s differs", want.entry[i].name);
     eval_features_free(&f);
+
+    /* a stop request (Ctrl-C) ends the extraction at the next batch */
+    o.stop = stop_now;
+    ufo_status st = eval_extract(vit, arch, 1, &ds, f_items(&ds), 3, &o, &f);
+    EXPECT(st == UFO_ERR_INTERRUPTED && strstr(ufo_last_error(), "stopped after 0 of 3"),
+           "a stop request: %s: %s", ufo_status_name(st), ufo_last_error());
+    EXPECT(f.x == NULL && f.n == 0, "a stopped extraction leaves no features");
     data_set_free(&ds);
 }
 

@@ -202,6 +202,11 @@ ufo_status eval_extract(struct vit *vit, const struct ufo_arch *arch, int task,
     /* decode a batch on the threads, drop what did not decode (in item order), run the rest.
      * TODO: overlap the decoding of the next batch with the device's pass over this one. */
     for (size_t next = 0; next < n_items;) {
+        if (o->stop && o->stop()) {
+            st = ufo_fail(UFO_ERR_INTERRUPTED, "dataset %s: evaluation stopped after %zu of %zu "
+                          "images", ds->name, next, n_items);
+            goto done;
+        }
         size_t want = n_items - next < batch ? n_items - next : batch;
         struct eval_decode_job job = {.ds = ds, .tf = &tf, .items = items + next, .count = want,
                                       .chw = chw, .images = images, .mirrored = mirrored,

@@ -39,6 +39,8 @@ struct eval_model_options {
     uint64_t seed;               /* vehicleid draw seed (0) */
     int folds;                   /* verify folds (10) */
     int workers;                 /* decoding threads; 0: one per core */
+    int (*stop)(void);           /* polled between batches: nonzero stops the extraction
+                                    with UFO_ERR_INTERRUPTED (Ctrl-C); NULL: never */
 };
 
 void eval_model_options_default(struct eval_model_options *o);

@@ -18,6 +18,7 @@
 #include "io/npy.h"
 #include "model/checkpoint.h"
 #include "model/vit.h"
+#include "train/signals.h"
 #include "train/train_config.h"
 #include "train/train_eval.h"
 
@@ -423,7 +424,7 @@ static int run_model(const struct options *o) {
     const char **names = NULL;
     size_t n_reps = 0;
     int rc = 1;
-    ufo_status st;
+    ufo_status st = UFO_OK;
 #define TRY(call) do { if ((st = (call)) != UFO_OK) goto done; } while (0)
 
     /* the model's space and task, the architecture, the configuration's data */
@@ -475,6 +476,8 @@ static int run_model(const struct options *o) {
     mo.draws = o->draws;
     mo.seed = o->seed;
     mo.folds = o->folds;
+    mo.stop = train_stop_requested;
+    TRY(train_signals_install());
     struct eval_scorer sc = {o->host ? NULL : dev, o->block_queries, o->block_gallery};
     for (size_t i = 0; i < n_sets; i++) {
         const struct train_eval_set *s = &sets[i];
@@ -509,6 +512,8 @@ static int run_model(const struct options *o) {
 #undef TRY
 done:
     if (rc != 0) fail(ufo_last_error());
+    if (rc != 0 && st == UFO_ERR_INTERRUPTED) rc = 130;
+    train_signals_restore();
     free(reps);
     free(names);
     vit_destroy(vit);

@@ -401,6 +401,7 @@ static ufo_status run_eval(struct trainer *tr) {
     struct eval_model_options o;
     eval_model_options_default(&o);
     o.batch = (size_t)tr->tc->eval.batch_size;
+    o.stop = train_stop_requested;
     struct eval_scorer sc = {tr->dev, 0, 0};
     return train_eval_run(tr->eval_sets, tr->n_eval_sets, tr->vit, &tr->eval_arch,
                           tr->eval_arch_text, &sc, &o, tr->step, tr->log);
@@ -556,8 +557,18 @@ ufo_status train_run(const struct train_config *tc, const struct train_request *
 
         /* evaluation every eval.interval steps (the last step's waits for the supernet file) */
         if (tc->eval.interval > 0 && tr.step % tc->eval.interval == 0 &&
-            tr.step < tc->train.iterations)
-            CHECK(run_eval(&tr));
+            tr.step < tc->train.iterations) {
+            st = run_eval(&tr);
+            if (st == UFO_ERR_INTERRUPTED) {
+                /* stopped during the evaluation: keep this step's weights, as between steps */
+                stop_signal = train_stop_requested();
+                ufo_clear_error();
+                if (!periodic) CHECK(save_checkpoint(&tr));
+                st = UFO_OK;
+                break;
+            }
+            if (st != UFO_OK) goto done;
+        }
     }
     runlog_progress_done(stdout, tty);
 
@@ -567,7 +578,16 @@ ufo_status train_run(const struct train_config *tc, const struct train_request *
         CHECK(vit_download(tr.vit, tr.host_params));
         CHECK(ufo_params_save(L, tr.host_params, path, NULL, 0));
         bool due = tc->eval.interval > 0 && tr.step % tc->eval.interval == 0;
-        if (tc->eval.at_end || due) CHECK(run_eval(&tr));
+        if (tc->eval.at_end || due) {
+            st = run_eval(&tr);
+            if (st == UFO_ERR_INTERRUPTED) {
+                /* the weights are saved; --resume runs this evaluation again */
+                stop_signal = train_stop_requested();
+                ufo_clear_error();
+                st = UFO_OK;
+            }
+            if (st != UFO_OK) goto done;
+        }
     }
     if (stop_signal) stopped_by = train_signal_name(stop_signal);
     else if (tr.step < tc->train.iterations) stopped_by = "--stop-after";
