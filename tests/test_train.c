@@ -5,7 +5,10 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -210,6 +213,49 @@ int main(void) {
     read_text(path, now, sizeof now);
     EXPECT(strcmp(was, now) == 0 && strstr(now, "embed_dim = 32"),
            "config.ini unchanged by the failed resume");
+
+    /* a resume may not change what decides the run's course, nor end before its checkpoint;
+     * where it logs may change */
+    static const struct {
+        const char *set, *message;
+    } resumes[] = {
+        {"train.seed=8", "train.seed = 8, the run used 7"},
+        {"task.bars.pad=3", "task.bars.pad = 3, the run used 10"},
+        {"train.iterations=20", "at step 40, past train.iterations = 20"},
+    };
+    for (size_t i = 0; i < sizeof resumes / sizeof resumes[0]; i++) {
+        const char *sets2[] = {over_dir, resumes[i].set};
+        REQUIRE_OK(train_config_load(&tc, ini, sets2, 2));
+        st = train_run(tc, &req);
+        EXPECT(st == UFO_ERR_CONFIG && strstr(ufo_last_error(), resumes[i].message),
+               "resume with %s: %s: %s", resumes[i].set, ufo_status_name(st), ufo_last_error());
+        train_config_free(tc);
+    }
+    /* a second process in the folder: refused while the first holds it */
+    char lock[720];
+    snprintf(lock, sizeof lock, "%s/lock", run_a);
+    int held = open(lock, O_RDWR);
+    EXPECT(held >= 0 && flock(held, LOCK_EX | LOCK_NB) == 0, "%s exists and can be locked", lock);
+    pid_t child = fork();
+    if (child == 0) {
+        /* the lock is per open file: a child holding its own descriptor sees it taken */
+        const char *sets_c[] = {over_dir, "train.iterations=40"};
+        struct train_config *tcc;
+        if (train_config_load(&tcc, ini, sets_c, 2) != UFO_OK) _exit(3);
+        ufo_status sc = train_run(tcc, &req);
+        _exit(sc == UFO_ERR_CONFIG && strstr(ufo_last_error(), "another ufo-train") ? 0 : 1);
+    }
+    int wst = 0;
+    waitpid(child, &wst, 0);
+    EXPECT(WIFEXITED(wst) && WEXITSTATUS(wst) == 0, "a locked run folder is refused (child %d)",
+           WIFEXITED(wst) ? WEXITSTATUS(wst) : -1);
+    if (held >= 0) close(held);
+
+    const char *sets3[] = {over_dir, "train.log_interval=3", "train.iterations=40"};
+    REQUIRE_OK(train_config_load(&tc, ini, sets3, 3));
+    st = train_run(tc, &req);
+    EXPECT(st == UFO_OK, "a resume with another log_interval: %s", ufo_last_error());
+    train_config_free(tc);
 
     char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

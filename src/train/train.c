@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -225,6 +227,103 @@ done:
 }
 
 /* Continue from the newest checkpoint: parameters, momentum and the step count. */
+/* Keys a resumed run may change: where it runs, how it logs, checkpoints and evaluates,
+ * where its data lives. Every other key decides the course of the run (batches, draws,
+ * updates), so a resume that changed it would not continue the run it claims to. */
+static int resume_may_change(const char *section, const char *key) {
+    static const char *const train_keys[] = {"run_dir", "workers", "log_interval",
+                                             "checkpoint_interval", "keep_checkpoints",
+                                             "max_bad_steps", "iterations", NULL};
+    if (strcmp(section, "device") == 0 || strcmp(section, "eval") == 0) return 1;
+    if (strcmp(section, "train") == 0)
+        for (int i = 0; train_keys[i]; i++)
+            if (strcmp(key, train_keys[i]) == 0) return 1;
+    if (strncmp(section, "dataset.", 8) == 0)
+        return strcmp(key, "root") == 0 || strcmp(key, "no_file_check") == 0;
+    if (strncmp(section, "task.", 5) == 0) return strcmp(key, "eval_datasets") == 0;
+    return 0;
+}
+
+/* One "key = value" line of a configuration text as cfg_write_string writes it. */
+struct ini_line {
+    char section[128], key[128];
+    const char *value;
+    size_t value_len;
+};
+
+/* The key lines of `text` (malloc'ed array, *n of them). */
+static ufo_status ini_lines(const char *text, struct ini_line **out, size_t *n) {
+    size_t cap = 16;
+    char section[128] = "";
+    *n = 0;
+    *out = malloc(cap * sizeof **out);
+    if (!*out) return ufo_fail(UFO_ERR_NOMEM, "out of memory");
+    for (const char *line = text; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        const char *eq = memchr(line, '=', len);
+        if (len > 2 && line[0] == '[' && line[len - 1] == ']' && len - 2 < sizeof section) {
+            memcpy(section, line + 1, len - 2);
+            section[len - 2] = '\0';
+        } else if (line[0] != ';' && eq && eq > line && (size_t)(eq - line) < 128) {
+            if (*n == cap) {
+                struct ini_line *grown = realloc(*out, 2 * cap * sizeof **out);
+                if (!grown) return ufo_fail(UFO_ERR_NOMEM, "out of memory");
+                *out = grown;
+                cap *= 2;
+            }
+            struct ini_line *l = &(*out)[(*n)++];
+            size_t kl = (size_t)(eq - line);
+            while (kl && line[kl - 1] == ' ') kl--;
+            memcpy(l->key, line, kl);
+            l->key[kl] = '\0';
+            snprintf(l->section, sizeof l->section, "%s", section);
+            l->value = eq + 1 + (eq[1] == ' ');
+            l->value_len = (size_t)(line + len - l->value);
+        }
+        line = end ? end + 1 : NULL;
+    }
+    return UFO_OK;
+}
+
+static const struct ini_line *ini_find(const struct ini_line *lines, size_t n,
+                                       const struct ini_line *like) {
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(lines[i].section, like->section) == 0 && strcmp(lines[i].key, like->key) == 0)
+            return &lines[i];
+    return NULL;
+}
+
+/* The first key that decides the run's course and differs between the checkpoint's
+ * configuration `was` and this run's `now` is an error naming it. */
+static ufo_status resume_check_config(const char *path, const char *was, const char *now) {
+    struct ini_line *then = NULL, *here = NULL;
+    size_t n_then = 0, n_here = 0;
+    ufo_status st = ini_lines(was, &then, &n_then);
+    if (st == UFO_OK) st = ini_lines(now, &here, &n_here);
+    for (int pass = 0; st == UFO_OK && pass < 2; pass++) {
+        const struct ini_line *mine = pass ? then : here, *theirs = pass ? here : then;
+        size_t n_mine = pass ? n_then : n_here, n_theirs = pass ? n_here : n_then;
+        for (size_t i = 0; i < n_mine; i++) {
+            const struct ini_line *l = &mine[i], *o = ini_find(theirs, n_theirs, l);
+            if (resume_may_change(l->section, l->key) ||
+                (o && o->value_len == l->value_len &&
+                 memcmp(o->value, l->value, l->value_len) == 0))
+                continue;
+            const struct ini_line *h = pass ? o : l, *t = pass ? l : o;
+            st = ufo_fail(UFO_ERR_CONFIG, "%s: this resume sets %s.%s = %.*s, the run used "
+                          "%.*s; resume with the run's own config.ini or start a new run", path,
+                          l->section, l->key, h ? (int)h->value_len : 7,
+                          h ? h->value : "nothing", t ? (int)t->value_len : 7,
+                          t ? t->value : "nothing");
+            break;
+        }
+    }
+    free(then);
+    free(here);
+    return st;
+}
+
 static ufo_status load_checkpoint(struct trainer *tr, const char *path) {
     const struct ufo_layout *L = vit_layout(tr->vit);
     ufo_st_file *f;
@@ -243,6 +342,19 @@ static ufo_status load_checkpoint(struct trainer *tr, const char *path) {
         st = ufo_fail(UFO_ERR_CONFIG, "%s: the checkpoint's model or tasks differ from the "
                       "configuration's; resume with the run's own config.ini", path);
         goto done;
+    }
+    if (step > tr->tc->train.iterations) {
+        st = ufo_fail(UFO_ERR_CONFIG, "%s: the checkpoint is at step %ld, past "
+                      "train.iterations = %ld", path, step, tr->tc->train.iterations);
+        goto done;
+    }
+    const char *config_was = ufo_st_metadata(f, META_CONFIG);
+    if (config_was) {
+        char *config_now = NULL;
+        if ((st = cfg_write_string(tr->tc->doc, false, &config_now)) != UFO_OK) goto done;
+        st = resume_check_config(path, config_was, config_now);
+        free(config_now);
+        if (st != UFO_OK) goto done;
     }
     memset(tr->host_momentum, 0, L->total * sizeof(float));
     for (int i = 0; i < L->n; i++) {
@@ -424,15 +536,46 @@ static void trainer_free(struct trainer *tr) {
     free(tr->last_checkpoint);
 }
 
+/* After the newest checkpoint (at `step`) failed to load with `st`: point at the next older
+ * one, which the user can resume from by moving the newest away. */
+static void resume_hint_older(const char *run_dir, long step, ufo_status st) {
+    long *steps = NULL;
+    size_t n = 0;
+    if (st == UFO_ERR_NOMEM || train_ckpt_list(run_dir, &steps, &n) != UFO_OK) return;
+    long older = -1;
+    for (size_t i = 0; i < n; i++)
+        if (steps[i] < step && steps[i] > older) older = steps[i];
+    free(steps);
+    if (older < 0) return;
+    char msg[1024], *path = train_ckpt_path(run_dir, older);
+    snprintf(msg, sizeof msg, "%s", ufo_last_error());
+    if (path) ufo_fail(st, "%s (an older checkpoint, %s, is there: move the newest away to "
+                       "resume from it)", msg, path);
+    free(path);
+}
+
 ufo_status train_run(const struct train_config *tc, const struct train_request *req) {
     struct trainer tr = {.tc = tc};
     ufo_status st;
     const char *run_dir = tc->train.run_dir;
     char path[4096];
+    int lock_fd = -1;   /* held (flock) while this run owns the folder */
 #define CHECK(call) do { if ((st = (call)) != UFO_OK) goto done; } while (0)
 
     /* the run folder, its configuration, and where to start */
     CHECK(make_dirs(run_dir));
+    snprintf(path, sizeof path, "%s/lock", run_dir);
+    lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock_fd < 0) {
+        st = ufo_fail(UFO_ERR_IO, "%s: %s", path, strerror(errno));
+        goto done;
+    }
+    if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        st = ufo_fail(errno == EWOULDBLOCK ? UFO_ERR_CONFIG : UFO_ERR_IO, "%s: %s",
+                      run_dir, errno == EWOULDBLOCK ? "another ufo-train is running in this "
+                      "run folder" : strerror(errno));
+        goto done;
+    }
     long resume_step = -1;
     char *resume_path = NULL;
     CHECK(train_ckpt_latest(run_dir, &resume_step, &resume_path));
@@ -445,11 +588,16 @@ ufo_status train_run(const struct train_config *tc, const struct train_request *
     } else {
         /* a fresh run would interleave its log and checkpoints with the old run's */
         snprintf(path, sizeof path, "%s/train.jsonl", run_dir);
-        if (resume_path || access(path, F_OK) == 0) {
+        if (resume_path) {
             st = ufo_fail(UFO_ERR_CONFIG, "%s holds an earlier run (%s): continue it with "
-                          "--resume, or set another train.run_dir", run_dir,
-                          resume_path ? resume_path : path);
+                          "--resume, or set another train.run_dir", run_dir, resume_path);
             free(resume_path);
+            goto done;
+        }
+        if (access(path, F_OK) == 0) {
+            st = ufo_fail(UFO_ERR_CONFIG, "%s holds the log of an earlier run that wrote no "
+                          "checkpoint (%s): move it away, or set another train.run_dir",
+                          run_dir, path);
             goto done;
         }
     }
@@ -478,8 +626,12 @@ ufo_status train_run(const struct train_config *tc, const struct train_request *
     CHECK(device_alloc(tr.dev, OPS_REDUCE_FLOATS * sizeof(float), "norm scratch", &tr.norm_work));
     if (resume_path) {
         st = load_checkpoint(&tr, resume_path);
-        free(resume_path);
-        if (st != UFO_OK) goto done;
+        if (st != UFO_OK) {
+            free(resume_path);
+            resume_hint_older(run_dir, resume_step, st);
+            goto done;
+        }
+        tr.last_checkpoint = resume_path;
         log_info("resuming from %s at step %ld", tr.last_checkpoint ? tr.last_checkpoint : run_dir,
                  tr.step);
     } else {
@@ -620,9 +772,18 @@ ufo_status train_run(const struct train_config *tc, const struct train_request *
     }
 #undef CHECK
 done:
-    if (st == UFO_ERR_NUMERIC && tr.log)
-        runlog_event(tr.log, tr.step, "stop", ufo_last_error());
+    if (st == UFO_ERR_NUMERIC) {
+        /* say what is left to go back to */
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", ufo_last_error());
+        if (tr.last_checkpoint)
+            ufo_fail(st, "%s; the newest checkpoint, %s, is intact", msg, tr.last_checkpoint);
+        else
+            ufo_fail(st, "%s; no checkpoint was written", msg);
+        if (tr.log) runlog_event(tr.log, tr.step, "stop", ufo_last_error());
+    }
     train_signals_restore();
     trainer_free(&tr);
+    if (lock_fd >= 0) close(lock_fd);
     return st;
 }
