@@ -131,7 +131,7 @@ EOF
 import json, statistics, sys
 lines = [json.loads(l) for l in open(sys.argv[1]) if '"images_per_s"' in l]
 cfg, batch, skip = sys.argv[4], int(sys.argv[5]), int(sys.argv[6])
-rates = [l["images_per_s"] for l in lines if l["step"] >= skip]
+rates = [l["images_per_s"] for l in lines if l["step"] > skip]
 rate = len(rates) * batch / sum(batch / r for r in rates)
 wall, user, sys_ = map(float, open(sys.argv[2]).read().split()[-3:])
 cpu = 1e3 * (user + sys_) / (len(lines) * batch)

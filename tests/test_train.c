@@ -86,7 +86,7 @@ static int read_losses(const char *run_dir, char text[][2][32], int max_steps) {
         json_t *loss = o ? json_object_get(o, "loss") : NULL;
         json_t *step = o ? json_object_get(o, "step") : NULL;
         if (loss && step) {
-            int s = (int)json_integer_value(step);
+            int s = (int)json_integer_value(step) - 1;  /* lines count the steps done */
             if (s >= 0 && s < max_steps) {
                 snprintf(text[s][0], 32, "%.9g", json_real_value(json_object_get(loss, "bars")));
                 snprintf(text[s][1], 32, "%.9g", json_real_value(json_object_get(loss, "shapes")));

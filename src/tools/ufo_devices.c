@@ -178,6 +178,10 @@ int main(int argc, char **argv) {
         else if (strcmp(argv[i], "--check") == 0) check = 1;
         else if (strcmp(argv[i], "--device") == 0 && i + 1 < argc) spec = argv[++i];
         else if (strncmp(argv[i], "--device=", 9) == 0) spec = argv[i] + 9;
+        else if (strcmp(argv[i], "--device") == 0) {
+            fprintf(stderr, "ufo-devices: --device needs a value (see --help)\n");
+            return 2;
+        }
         else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(usage, stdout);
             return 0;
@@ -185,6 +189,10 @@ int main(int argc, char **argv) {
             fprintf(stderr, "ufo-devices: unknown argument '%s' (see --help)\n", argv[i]);
             return 2;
         }
+    }
+    if (check && json) {
+        fprintf(stderr, "ufo-devices: --check prints a table; --json is for the device list\n");
+        return 2;
     }
     if (check) return self_check(spec);
 

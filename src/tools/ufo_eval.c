@@ -175,7 +175,8 @@ static int parse_args(int argc, char **argv, struct options *o) {
                 return 2;
             }
         } else if (strcmp(a, "--batch") == 0) {
-            if (!parse_count(a, v, &n) || n == 0 || n > 65536) {
+            if (!parse_count(a, v, &n)) return 2;
+            if (n == 0 || n > 65536) {
                 fprintf(stderr, "ufo-eval: --batch must be between 1 and 65536\n");
                 return 2;
             }
@@ -189,13 +190,18 @@ static int parse_args(int argc, char **argv, struct options *o) {
                 return 2;
             }
         } else if (strcmp(a, "--draws") == 0) {
-            if (!parse_count(a, v, &n) || n == 0 || n > 100000) return 2;
+            if (!parse_count(a, v, &n)) return 2;
+            if (n == 0 || n > 100000) {
+                fprintf(stderr, "ufo-eval: --draws must be between 1 and 100000, got '%s'\n", v);
+                return 2;
+            }
             o->draws = (unsigned)n;
         } else if (strcmp(a, "--seed") == 0) {
             if (!parse_count(a, v, &n)) return 2;
             o->seed = n;
         } else if (strcmp(a, "--folds") == 0) {
-            if (!parse_count(a, v, &n) || n < 2 || n > 64) {
+            if (!parse_count(a, v, &n)) return 2;
+            if (n < 2 || n > 64) {
                 fprintf(stderr, "ufo-eval: --folds must be between 2 and 64\n");
                 return 2;
             }

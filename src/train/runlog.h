@@ -19,7 +19,7 @@ ufo_status runlog_open(struct runlog **out, const char *run_dir, const char *con
 
 /* One logged step. Non-finite numbers are written as null (JSON has no NaN). */
 struct runlog_step {
-    long step;                /* 0-based step just finished */
+    long step;                /* steps done, this one included (as checkpoints count) */
     double lr;                /* base learning rate of the step */
     double images_per_s;
     const double *loss;       /* [n_tasks] */

@@ -660,6 +660,7 @@ ufo_status train_run(const struct train_config *tc, const struct train_request *
     int stop_signal = 0;
     const char *stopped_by = NULL;
     double last_loss[UFO_MAX_TASKS] = {0};
+    bool logged_loss = false;   /* some step of this run was logged */
     while (tr.step < tc->train.iterations) {
         const struct data_batch *db;
         CHECK(data_batcher_next(tr.batcher, &db));
@@ -677,6 +678,7 @@ ufo_status train_run(const struct train_config *tc, const struct train_request *
         /* log a line every log_interval steps and at the end */
         if (tr.step % tc->train.log_interval == 0 || tr.step == tc->train.iterations) {
             double t_now = now_s(), epoch[UFO_MAX_TASKS];
+            logged_loss = true;
             for (size_t t = 0; t < tc->n_tasks; t++) {
                 last_loss[t] = loss_sum[t] / (double)window_steps;
                 loss_sum[t] = 0;
@@ -684,7 +686,7 @@ ufo_status train_run(const struct train_config *tc, const struct train_request *
                            (double)data_batcher_task_items(tr.batcher, (int)t);
             }
             double rate = window_images / fmax(t_now - t_window, 1e-9);
-            struct runlog_step ls = {.step = tr.step - 1, .lr = lr, .images_per_s = rate,
+            struct runlog_step ls = {.step = tr.step, .lr = lr, .images_per_s = rate,
                                      .loss = last_loss, .epoch = epoch, .arch = arch_text,
                                      .skipped_steps = tr.guard.skipped};
             CHECK(runlog_step(tr.log, &ls));
@@ -760,7 +762,7 @@ ufo_status train_run(const struct train_config *tc, const struct train_request *
         .steps = tr.step, .steps_this_run = steps_this_run, .seconds = now_s() - t_start,
         .n_tasks = tc->n_tasks, .task_names = tr.task_names, .images = tr.images,
         .skipped = skipped, .skip_reasons = reason_ptr, .skipped_steps = tr.guard.skipped,
-        .final_loss = last_loss, .run_dir = run_dir, .last_checkpoint = tr.last_checkpoint,
+        .final_loss = logged_loss ? last_loss : NULL, .run_dir = run_dir, .last_checkpoint = tr.last_checkpoint,
         .stopped_by = stopped_by,
     };
     runlog_print_summary(stdout, &sum);
