@@ -107,7 +107,8 @@ static const struct cfg_key dataset_keys[] = {
 
 static const struct cfg_key task_keys[] = {
     {.name = "kind", .type = CFG_ENUM, .def = NULL, .choices = "classification|retrieval|face",
-     .offset = TASK(kind), .help = "what the task is evaluated as"},
+     .offset = TASK(kind),
+     .help = "what the task is (a label: each eval dataset is scored as its format says)"},
     {.name = "datasets", .type = CFG_STRINGS, .def = NULL, .min_items = 1,
      .offset = TASK(datasets_text),
      .help = "training data: names of [dataset.NAME] sections or inline format:root, ..."},
