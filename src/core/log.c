@@ -20,8 +20,12 @@ enum log_level log_get_level(void) {
     if (!level_set) {
         const char *env = getenv("UFO_LOG");
         static const char *names[] = {"debug", "info", "warn", "error", "quiet"};
+        int known = !env || !*env;
         for (int i = 0; env && i < 5; i++)
-            if (strcmp(env, names[i]) == 0) current = (enum log_level)i;
+            if (strcmp(env, names[i]) == 0) current = (enum log_level)i, known = 1;
+        if (!known)
+            fprintf(stderr, "warning: UFO_LOG=%s is not one of debug, info, warn, error, quiet; "
+                    "logging at info\n", env);
         level_set = 1;
     }
     return current;
