@@ -98,10 +98,26 @@ static ufo_status ops_run(ufo_device *dev, struct ops_call *call, cl_uint dims,
     return kernels_run(dev, call->kernel, dims, global, local);
 }
 
-/* A [rows, cols] element-wise range: dim 0 = column, dim 1 = row. */
+/* Work-groups of an element-wise range on CPUs: rows of up to OPS_EW_COLS columns, stacked to
+ * about OPS_EW_ITEMS items. PoCL's own choice for [768, 4160] was 24 × 1 (133 120 groups),
+ * whose per-group cost outweighed the element work. */
+#define OPS_EW_COLS 256
+#define OPS_EW_ITEMS 1024
+
+/* A [rows, cols] element-wise range: dim 0 = column, dim 1 = row. The kernels return for items
+ * past (cols, rows), so CPUs may round the range up to whole work-groups. */
 static ufo_status ops_run_2d(ufo_device *dev, struct ops_call *call, size_t cols, size_t rows) {
     size_t global[2] = {cols, rows};
-    return ops_run(dev, call, 2, global, NULL);
+    if (!call->items || cols == 0 || rows == 0)
+        return ops_run(dev, call, 2, global, NULL);
+    size_t local[2];
+    local[0] = cols < OPS_EW_COLS ? kernels_round_up(cols, 8) : OPS_EW_COLS;
+    local[1] = OPS_EW_ITEMS / local[0];
+    if (local[1] > rows) local[1] = rows;
+    if (local[1] == 0) local[1] = 1;
+    global[0] = kernels_round_up(cols, local[0]);
+    global[1] = kernels_round_up(rows, local[1]);
+    return ops_run(dev, call, 2, global, local);
 }
 
 /* One work-group of OPS_ROW_WG items per row, or one item per row. */
