@@ -10,7 +10,9 @@
  * bench/train_step_peer.py runs the same steps in PyTorch; bench/train_run.sh runs both.
  *
  *   make bench && bench/train_step [--device SPEC] [--config small|large|all]
- *       [--arch largest|smallest|all] [--steps N] [--warmup N] [--repeats R] [--json] */
+ *       [--arch largest|smallest|all] [--steps N] [--warmup N] [--repeats R] [--json]
+ * With UFO_TRACE=1 the timed steps are traced (src/device/trace.h) and a table per case of
+ * device time by kernel, launches, blocking calls and device idle time goes to stderr. */
 #include "config.h"
 
 #include <math.h>
@@ -24,6 +26,7 @@
 #include <ufo/device.h>
 
 #include "device/device.h"
+#include "device/trace.h"
 #include "model/flops.h"
 #include "model/params.h"
 #include "model/space.h"
@@ -178,6 +181,9 @@ static void train_step(ufo_device *dev, struct bench_case *k, uint64_t step) {
                                                ops_vec(k->norm_work, 0)));
     RUN("read", device_read(dev, k->norm_work, 0, sizeof bad, &bad));
     if (!isfinite(losses.total) || bad != 0) die(UFO_ERR_NUMERIC, "the step is not finite");
+    struct ops_sgd_tensor t[1024];
+    size_t count = 0;
+    if ((size_t)L->n > sizeof t / sizeof t[0]) die(UFO_ERR_UNSUPPORTED, "too many tensors");
     for (int i = 0; i < L->n; i++) {
         const struct ufo_param *p = &L->params[i];
         int block;
@@ -186,11 +192,11 @@ static void train_step(ufo_device *dev, struct bench_case *k, uint64_t step) {
         size_t len = strlen(p->name);
         float lr = len > 5 && strcmp(p->name + len - 5, ".bias") == 0 ? LR * BIAS_LR_FACTOR : LR;
         float wd = p->kind == UFO_PARAM_DECAY ? WEIGHT_DECAY : 0.0f;
-        RUN("sgd", ops_sgd(dev, ops_vec(vit_params(k->vit), p->offset),
-                           ops_vec(vit_grads(k->vit), p->offset),
-                           ops_vec(vit_momentum(k->vit), p->offset), p->numel, lr, MOMENTUM,
-                           wd, GRAD_CLIP, ops_vec(k->norm_work, 0)));
+        t[count++] = (struct ops_sgd_tensor){p->offset, p->numel, lr, wd};
     }
+    RUN("sgd", ops_sgd_multi(dev, ops_vec(vit_params(k->vit), 0), ops_vec(vit_grads(k->vit), 0),
+                             ops_vec(vit_momentum(k->vit), 0), t, count, MOMENTUM, GRAD_CLIP,
+                             ops_vec(k->norm_work, 0)));
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -242,7 +248,8 @@ int main(int argc, char **argv) {
         ufo_layout_init(L, SEED, params);
         RUN("upload", vit_upload(k.vit, params));
         free(params);
-        RUN("scratch", device_alloc(dev, OPS_REDUCE_FLOATS * sizeof(float), "norm scratch",
+        RUN("scratch", device_alloc(dev, OPS_SGD_WORK_FLOATS((size_t)L->n) * sizeof(float),
+                                    "norm scratch",
                                     &k.norm_work));
         make_batch(&k, cf);
 
@@ -259,6 +266,7 @@ int main(int argc, char **argv) {
             uint64_t step = 0;
             for (int w = 0; w < warmup; w++) train_step(dev, &k, step++);
             RUN("finish", ufo_device_finish(dev));
+            if (dev->trace) device_trace_reset(dev->trace);
             double rate[64], cpu[64], step_ms[64];
             int r_max = repeats < 64 ? repeats : 64;
             for (int r = 0; r < r_max; r++) {
@@ -269,6 +277,10 @@ int main(int argc, char **argv) {
                 rate[r] = n * cf->batch / dt;
                 step_ms[r] = 1e3 * dt / n;
                 cpu[r] = 1e3 * dc / n;
+            }
+            if (dev->trace) {
+                fprintf(stderr, "trace %s %s, per step:\n", cf->name, an);
+                device_trace_report(dev->trace, dev->queue, stderr, (double)(r_max * n));
             }
             double rates[64];
             memcpy(rates, rate, sizeof rate);

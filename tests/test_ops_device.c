@@ -567,6 +567,55 @@ static void test_optimizer(void) {
     free(v);
 }
 
+/* ---- the multi-tensor SGD step gives ops_sgd's floats bit for bit ---- */
+static void test_optimizer_multi(void) {
+    /* awkward lengths: empty, shorter than the 64 chunks, not a multiple of them, large */
+    enum { T = 6 };
+    const size_t len[T] = {0, 5, 64, 1001, 100003, 3};
+    struct ops_sgd_tensor t[T];
+    size_t total = 7; /* elements before the first tensor */
+    for (int e = 0; e < T; e++) {
+        t[e] = (struct ops_sgd_tensor){total, len[e], 0.01f * (float)(e + 1),
+                                       e % 2 ? 0.0f : 1e-4f};
+        total += len[e] + (size_t)e; /* gaps between tensors stay untouched */
+    }
+    double *w = rnd(total, -1, 1), *g = rnd(total, -3, 3), *v = rnd(total, -0.1, 0.1);
+    for (int clipped = 0; clipped < 2; clipped++) {
+        float clip = clipped ? 2.0f : 0.0f;
+        struct dview aw = put_vec(w, total, 0), ag = put_vec(g, total, 0);
+        struct dview av = put_vec(v, total, 0), bw = put_vec(w, total, 0);
+        struct dview bg = put_vec(g, total, 0), bv = put_vec(v, total, 0);
+        struct dview awork = put_vec(NULL, OPS_REDUCE_FLOATS, 0);
+        struct dview bwork = put_vec(NULL, OPS_SGD_WORK_FLOATS(T), 2);
+        for (int step = 0; step < 2; step++) {
+            for (int e = 0; e < T; e++)
+                REQUIRE_OK(ops_sgd(dev, ops_vec(aw.m.buf, t[e].offset),
+                                   ops_vec(ag.m.buf, t[e].offset),
+                                   ops_vec(av.m.buf, t[e].offset), t[e].n, t[e].lr, 0.9f,
+                                   t[e].weight_decay, clip, awork.m));
+            REQUIRE_OK(ops_sgd_multi(dev, bw.m, bg.m, bv.m, t, T, 0.9f, clip, bwork.m));
+        }
+        float *a = malloc(total * sizeof *a), *b = malloc(total * sizeof *b);
+        for (int k = 0; k < 2; k++) {
+            cl_mem ma = k ? av.m.buf : aw.m.buf, mb = k ? bv.m.buf : bw.m.buf;
+            REQUIRE_OK(device_read(dev, ma, 0, total * sizeof *a, a));
+            REQUIRE_OK(device_read(dev, mb, 0, total * sizeof *b, b));
+            size_t bad = 0, first = 0;
+            for (size_t i = 0; i < total; i++)
+                if (memcmp(&a[i], &b[i], sizeof *a) != 0 && bad++ == 0) first = i;
+            EXPECT(bad == 0, "sgd_multi %s (clip %g): %zu differ from ops_sgd, first [%zu] "
+                   "%.9g want %.9g", k ? "momentum" : "weights", (double)clip, bad, first,
+                   (double)b[first], (double)a[first]);
+        }
+        free(a);
+        free(b);
+        drop(aw); drop(ag); drop(av); drop(bw); drop(bg); drop(bv); drop(awork); drop(bwork);
+    }
+    free(w);
+    free(g);
+    free(v);
+}
+
 /* ---- NaN and Inf reach the outputs (no fast-math, no masking) ---- */
 static void test_nonfinite(void) {
     enum { R = 3, N = 21 };
@@ -627,6 +676,7 @@ int main(void) {
         test_gates();
         test_heads();
         test_optimizer();
+        test_optimizer_multi();
         test_nonfinite();
     }
     ops_set_layout(OPS_LAYOUT_AUTO);

@@ -155,7 +155,8 @@ int main(void) {
     REQUIRE_OK(vit_upload(vit, start));
     REQUIRE_OK(device_write(dev, vit_momentum(vit), 0, bytes, momentum));
     cl_mem norm_work;
-    REQUIRE_OK(device_alloc(dev, OPS_REDUCE_FLOATS * sizeof(float), "norm scratch", &norm_work));
+    REQUIRE_OK(device_alloc(dev, train_optim_work_floats(L) * sizeof(float), "norm scratch",
+                            &norm_work));
 
     struct worst worst_loss = {0}, worst_norm = {0};
     for (int s = 0; s < steps; s++) {

@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "device/device.h"
+#include "device/trace.h"
 #include "device/kernels.h"
 #include "gemm/engine.h"
 
@@ -204,7 +205,9 @@ ufo_status ufo_device_open(const char *spec, ufo_device **out) {
         free(dev);
         return device_cl_fail(err, "clCreateContext", NULL);
     }
-    dev->queue = clCreateCommandQueue(dev->context, dev->id, 0, &err);
+    if (device_trace_wanted()) dev->trace = device_trace_create();
+    dev->queue = clCreateCommandQueue(dev->context, dev->id,
+                                      dev->trace ? CL_QUEUE_PROFILING_ENABLE : 0, &err);
     if (err != CL_SUCCESS) {
         st = device_cl_fail(err, "clCreateCommandQueue", dev->caps.name);
         ufo_device_close(dev);
@@ -225,6 +228,7 @@ void ufo_device_close(ufo_device *dev) {
     if (dev->queue) clFinish(dev->queue);
     gemm_engine_destroy(dev->gemm);
     kernels_cache_free(dev);
+    device_trace_destroy(dev->trace);
     if (dev->queue) clReleaseCommandQueue(dev->queue);
     if (dev->context) clReleaseContext(dev->context);
     free(dev);
@@ -243,6 +247,7 @@ cl_command_queue ufo_device_queue(const ufo_device *dev) {
 }
 
 ufo_status ufo_device_finish(ufo_device *dev) {
+    if (dev->trace) device_trace_finish(dev->trace);
     cl_int err = clFinish(dev->queue);
     return err == CL_SUCCESS ? UFO_OK : device_cl_fail(err, "clFinish", NULL);
 }
@@ -261,14 +266,16 @@ ufo_status device_alloc(ufo_device *dev, size_t bytes, const char *what, cl_mem 
 ufo_status device_write(ufo_device *dev, cl_mem buf, size_t offset, size_t bytes,
                         const void *src) {
     if (bytes == 0) return UFO_OK;
-    cl_int err = clEnqueueWriteBuffer(dev->queue, buf, CL_TRUE, offset, bytes, src, 0, NULL,
-                                      NULL);
+    cl_event *ev = dev->trace ? device_trace_slot(dev->trace) : NULL;
+    cl_int err = clEnqueueWriteBuffer(dev->queue, buf, CL_TRUE, offset, bytes, src, 0, NULL, ev);
+    if (ev && err == CL_SUCCESS) device_trace_add(dev->trace, "(write)", bytes, 0, 1);
     return err == CL_SUCCESS ? UFO_OK : device_cl_fail(err, "clEnqueueWriteBuffer", NULL);
 }
 
 ufo_status device_read(ufo_device *dev, cl_mem buf, size_t offset, size_t bytes, void *dst) {
     if (bytes == 0) return UFO_OK;
-    cl_int err = clEnqueueReadBuffer(dev->queue, buf, CL_TRUE, offset, bytes, dst, 0, NULL,
-                                     NULL);
+    cl_event *ev = dev->trace ? device_trace_slot(dev->trace) : NULL;
+    cl_int err = clEnqueueReadBuffer(dev->queue, buf, CL_TRUE, offset, bytes, dst, 0, NULL, ev);
+    if (ev && err == CL_SUCCESS) device_trace_add(dev->trace, "(read)", bytes, 0, 1);
     return err == CL_SUCCESS ? UFO_OK : device_cl_fail(err, "clEnqueueReadBuffer", NULL);
 }

@@ -6,6 +6,7 @@
 
 struct kernel_cache;
 struct gemm_engine;
+struct device_trace;
 
 struct ufo_device {
     struct ufo_device_caps caps;
@@ -15,6 +16,7 @@ struct ufo_device {
     cl_command_queue queue;
     struct kernel_cache *kernels;
     struct gemm_engine *gemm;
+    struct device_trace *trace; /* NULL unless UFO_TRACE is set (device/trace.h) */
 };
 
 /* Record an OpenCL failure: "clEnqueueNDRangeKernel(gemm_nn): CL_OUT_OF_RESOURCES". */

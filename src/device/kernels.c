@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "device/device.h"
 #include "device/kernels.h"
+#include "device/trace.h"
 
 /* Every kernel file is compiled after cl/common.h, which holds shared helpers. */
 #define COMMON_HEADER "common.h"
@@ -200,12 +201,27 @@ ufo_status kernels_arg(cl_kernel kernel, cl_uint index, size_t size, const void 
     return device_cl_fail(err, "clSetKernelArg", what);
 }
 
+/* Describe a traced launch: name, items, work-groups (0 when the driver chose). */
+static void trace_launch(ufo_device *dev, cl_kernel kernel, cl_uint dims, const size_t *global,
+                         const size_t *local) {
+    char name[64];
+    size_t items = 1, groups = local ? 1 : 0;
+    kernel_name(kernel, name, sizeof name);
+    for (cl_uint d = 0; d < dims; d++) {
+        items *= global[d];
+        if (local) groups *= (global[d] + local[d] - 1) / local[d];
+    }
+    device_trace_add(dev->trace, name, items, groups, 0);
+}
+
 ufo_status kernels_run(ufo_device *dev, cl_kernel kernel, cl_uint dims, const size_t *global,
                        const size_t *local) {
     for (cl_uint d = 0; d < dims; d++)
         if (global[d] == 0) return UFO_OK; /* an empty range is a no-op, not an error */
+    cl_event *ev = dev->trace ? device_trace_slot(dev->trace) : NULL;
     cl_int err = clEnqueueNDRangeKernel(dev->queue, kernel, dims, NULL, global, local, 0, NULL,
-                                        NULL);
+                                        ev);
+    if (ev && err == CL_SUCCESS) trace_launch(dev, kernel, dims, global, local);
     if (err == CL_SUCCESS) return UFO_OK;
     char name[64];
     kernel_name(kernel, name, sizeof name);

@@ -3,7 +3,10 @@
 
 #include <limits.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "device/device.h"
 #include "device/kernels.h"
 #include "ops/ops.h"
 
@@ -95,10 +98,26 @@ static ufo_status ops_run(ufo_device *dev, struct ops_call *call, cl_uint dims,
     return kernels_run(dev, call->kernel, dims, global, local);
 }
 
-/* A [rows, cols] element-wise range: dim 0 = column, dim 1 = row. */
+/* Work-groups of an element-wise range on CPUs: rows of up to OPS_EW_COLS columns, stacked to
+ * about OPS_EW_ITEMS items. PoCL's own choice for [768, 4160] was 24 × 1 (133 120 groups),
+ * whose per-group cost outweighed the element work. */
+#define OPS_EW_COLS 256
+#define OPS_EW_ITEMS 1024
+
+/* A [rows, cols] element-wise range: dim 0 = column, dim 1 = row. The kernels return for items
+ * past (cols, rows), so CPUs may round the range up to whole work-groups. */
 static ufo_status ops_run_2d(ufo_device *dev, struct ops_call *call, size_t cols, size_t rows) {
     size_t global[2] = {cols, rows};
-    return ops_run(dev, call, 2, global, NULL);
+    if (!call->items || cols == 0 || rows == 0)
+        return ops_run(dev, call, 2, global, NULL);
+    size_t local[2];
+    local[0] = cols < OPS_EW_COLS ? kernels_round_up(cols, 8) : OPS_EW_COLS;
+    local[1] = OPS_EW_ITEMS / local[0];
+    if (local[1] > rows) local[1] = rows;
+    if (local[1] == 0) local[1] = 1;
+    global[0] = kernels_round_up(cols, local[0]);
+    global[1] = kernels_round_up(rows, local[1]);
+    return ops_run(dev, call, 2, global, local);
 }
 
 /* One work-group of OPS_ROW_WG items per row, or one item per row. */
@@ -1048,4 +1067,73 @@ ufo_status ops_sgd(ufo_device *dev, struct ufo_matrix w, struct ufo_matrix g,
     ops_arg_float(&call, clip_norm);
     ops_arg_vec(&call, norm_work);
     return ops_run(dev, &call, 1, &n, NULL);
+}
+
+/* The multi-tensor kernels take one chunk count for the update (any count gives the same
+ * floats: the update is element-wise); the norms keep OPS_REDUCE_GROUPS. */
+#define OPS_SGD_CHUNKS 16
+
+ufo_status ops_sgd_multi(ufo_device *dev, struct ufo_matrix w, struct ufo_matrix g,
+                         struct ufo_matrix v, const struct ops_sgd_tensor *tensors,
+                         size_t count, float momentum, float clip_norm, struct ufo_matrix work) {
+    OPS_TRY(ops_check_buf("ops_sgd_multi", "w", w));
+    OPS_TRY(ops_check_buf("ops_sgd_multi", "g", g));
+    OPS_TRY(ops_check_buf("ops_sgd_multi", "v", v));
+    OPS_TRY(ops_check_buf("ops_sgd_multi", "work", work));
+    if (count == 0)
+        return UFO_OK;
+    if (count > UINT_MAX / (4 + OPS_REDUCE_FLOATS) / OPS_REDUCE_GROUPS)
+        return ufo_fail(UFO_ERR_UNSUPPORTED, "ops_sgd_multi: %zu tensors are too many", count);
+
+    /* the table: first element, length, rate, weight decay */
+    cl_uint *table = malloc(count * 4 * sizeof *table);
+    if (!table)
+        return ufo_fail(UFO_ERR_NOMEM, "ops_sgd_multi: out of memory for %zu tensors", count);
+    for (size_t e = 0; e < count; e++) {
+        if (tensors[e].offset > UINT_MAX || tensors[e].n > UINT_MAX ||
+            tensors[e].offset + tensors[e].n > UINT_MAX) {
+            free(table);
+            return ufo_fail(UFO_ERR_UNSUPPORTED, "ops_sgd_multi: tensor %zu (offset %zu, %zu "
+                            "elements) is past the 32-bit limit of the kernels", e,
+                            tensors[e].offset, tensors[e].n);
+        }
+        table[4 * e] = (cl_uint)tensors[e].offset;
+        table[4 * e + 1] = (cl_uint)tensors[e].n;
+        memcpy(&table[4 * e + 2], &tensors[e].lr, sizeof(float));
+        memcpy(&table[4 * e + 3], &tensors[e].weight_decay, sizeof(float));
+    }
+    ufo_status st = device_write(dev, work.buf, work.offset * sizeof(float),
+                                 count * 4 * sizeof *table, table);
+    free(table);
+    OPS_TRY(st);
+    struct ufo_matrix tab = work, part = ops_vec(work.buf, work.offset + 4 * count);
+
+    /* each tensor's squared norm, split and summed as ops_sum_squares does it */
+    struct ops_call call;
+    if (clip_norm > 0.0f) {
+        OPS_TRY(ops_begin(dev, "ops_optim.cl", "multi_sumsq_partial", &call));
+        ops_arg_vec(&call, g);
+        ops_arg_vec(&call, tab);
+        ops_arg_vec(&call, part);
+        size_t width = call.items ? 1 : OPS_ROW_WG;
+        size_t global = count * OPS_REDUCE_GROUPS * width;
+        OPS_TRY(ops_run(dev, &call, 1, &global, call.items ? NULL : &width));
+        OPS_TRY(ops_begin(dev, "ops_optim.cl", "multi_sumsq_finish", &call));
+        ops_arg_vec(&call, part);
+        ops_arg_uint(&call, count);
+        OPS_TRY(ops_run(dev, &call, 1, &count, NULL));
+    }
+
+    /* the update */
+    OPS_TRY(ops_begin(dev, "ops_optim.cl", "multi_sgd_step", &call));
+    ops_arg_vec(&call, w);
+    ops_arg_vec(&call, g);
+    ops_arg_vec(&call, v);
+    ops_arg_vec(&call, tab);
+    ops_arg_vec(&call, part);
+    ops_arg_uint(&call, OPS_SGD_CHUNKS);
+    ops_arg_float(&call, momentum);
+    ops_arg_float(&call, clip_norm);
+    size_t global[2] = {OPS_SGD_CHUNKS, count};
+    return ops_run(dev, &call, 2, global, NULL);
 }

@@ -258,4 +258,21 @@ ufo_status ops_sgd(ufo_device *dev, struct ufo_matrix w, struct ufo_matrix g,
                    struct ufo_matrix v, size_t n, float lr, float momentum, float weight_decay,
                    float clip_norm, struct ufo_matrix norm_work);
 
+/* One tensor of ops_sgd_multi: elements [offset, offset + n) of w, g and v. */
+struct ops_sgd_tensor {
+    size_t offset, n;
+    float lr, weight_decay;
+};
+
+/* Floats of the work buffer of ops_sgd_multi over `tensors` tensors: a table of 4 per tensor,
+ * then OPS_REDUCE_FLOATS per tensor (never below OPS_REDUCE_FLOATS). */
+#define OPS_SGD_WORK_FLOATS(tensors) ((tensors) * (4 + OPS_REDUCE_FLOATS) + OPS_REDUCE_FLOATS)
+
+/* ops_sgd on each of tensors[0..count) of the buffers w, g, v, in three launches; results are
+ * bit for bit those of ops_sgd called per tensor. The table goes to `work` [OPS_SGD_WORK_FLOATS
+ * (count)] by a blocking write, so the call waits for the queue. */
+ufo_status ops_sgd_multi(ufo_device *dev, struct ufo_matrix w, struct ufo_matrix g,
+                         struct ufo_matrix v, const struct ops_sgd_tensor *tensors,
+                         size_t count, float momentum, float clip_norm, struct ufo_matrix work);
+
 #endif

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ops/ops.h"
@@ -44,17 +45,19 @@ ufo_status train_optim_step(ufo_device *dev, struct vit *vit, const struct train
                             double lr, const int *kept, cl_mem norm_work) {
     const struct ufo_layout *L = vit_layout(vit);
     const struct train_loop_config *lc = o->loop;
+    struct ops_sgd_tensor *t = malloc((size_t)(L->n > 0 ? L->n : 1) * sizeof *t);
+    if (!t) return ufo_fail(UFO_ERR_NOMEM, "train_optim_step: out of memory");
+    size_t count = 0;
     for (int i = 0; i < L->n; i++) {
         const struct ufo_param *p = &L->params[i];
         double rate;
         if (!train_optim_tensor_rate(o, p, lr, kept, &rate)) continue;
         float wd = p->kind == UFO_PARAM_DECAY ? (float)lc->weight_decay : 0.0f;
-        ufo_status st = ops_sgd(dev, ops_vec(vit_params(vit), p->offset),
-                                ops_vec(vit_grads(vit), p->offset),
-                                ops_vec(vit_momentum(vit), p->offset), p->numel, (float)rate,
-                                (float)lc->momentum, wd, (float)lc->grad_clip,
-                                ops_vec(norm_work, 0));
-        if (st != UFO_OK) return st;
+        t[count++] = (struct ops_sgd_tensor){p->offset, p->numel, (float)rate, wd};
     }
-    return UFO_OK;
+    ufo_status st = ops_sgd_multi(dev, ops_vec(vit_params(vit), 0), ops_vec(vit_grads(vit), 0),
+                                  ops_vec(vit_momentum(vit), 0), t, count, (float)lc->momentum,
+                                  (float)lc->grad_clip, ops_vec(norm_work, 0));
+    free(t);
+    return st;
 }

@@ -11,6 +11,7 @@
 #include "model/params.h"
 #include "model/space.h"
 #include "model/vit.h"
+#include "ops/ops.h"
 #include "train/train_config.h"
 
 /* What the update needs besides the gradients: the [train] section's momentum, weight_decay,
@@ -39,9 +40,15 @@ bool train_optim_tensor_rate(const struct train_optim *o, const struct ufo_param
  *   c = min(1, grad_clip / (|g| + 1e-6)) (1 when grad_clip is 0), |g| that tensor's L2 norm,
  *   g' = c·g + wd·w (wd = weight_decay for UFO_PARAM_DECAY tensors, else 0),
  *   v = momentum·v + g',  w -= rate·v,
- * on vit's parameter, gradient and momentum buffers; norm_work holds OPS_REDUCE_FLOATS floats.
+ * on vit's parameter, gradient and momentum buffers, in one ops_sgd_multi (bit for bit the
+ * per-tensor ops_sgd); norm_work holds train_optim_work_floats() floats.
  * This is torch.nn.utils.clip_grad_norm_ called on each tensor alone, followed by
  * torch.optim.SGD (dampening 0, no Nesterov) with one parameter group per rate. */
+/* Floats of train_optim_step's work buffer for a layout (at least OPS_REDUCE_FLOATS). */
+static inline size_t train_optim_work_floats(const struct ufo_layout *L) {
+    return OPS_SGD_WORK_FLOATS((size_t)L->n);
+}
+
 ufo_status train_optim_step(ufo_device *dev, struct vit *vit, const struct train_optim *o,
                             double lr, const int *kept, cl_mem norm_work);
 

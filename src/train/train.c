@@ -53,7 +53,7 @@ struct trainer {
     struct train_optim optim;       /* the [train] section's SGD and the tasks' lr_scale */
     double lr_scale[UFO_MAX_TASKS];
     const char *task_names[UFO_MAX_TASKS];
-    cl_mem norm_work;               /* scratch of the per-tensor clip and the finite check */
+    cl_mem norm_work;               /* scratch of the clipped SGD and the finite check */
     float *host_params, *host_momentum, *gumbel, *drop;
     size_t batch_max;
     long step;                      /* steps done */
@@ -623,7 +623,8 @@ ufo_status train_run(const struct train_config *tc, const struct train_request *
         st = ufo_fail(UFO_ERR_NOMEM, "out of memory");
         goto done;
     }
-    CHECK(device_alloc(tr.dev, OPS_REDUCE_FLOATS * sizeof(float), "norm scratch", &tr.norm_work));
+    CHECK(device_alloc(tr.dev, train_optim_work_floats(L) * sizeof(float), "norm scratch",
+                       &tr.norm_work));
     if (resume_path) {
         st = load_checkpoint(&tr, resume_path);
         if (st != UFO_OK) {
