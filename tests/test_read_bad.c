@@ -360,6 +360,38 @@ static void test_lists(void) {
     } else {
         CHECK(0, "list shapes: %s", ufo_last_error());
     }
+
+    /* each skipped number says what is wrong with it */
+    t_text(t_path("numbers/list.txt"), "a.png -3 0\n"
+                                       "a.png 99999999999 0\n"
+                                       "a.png 5 -7\n"
+                                       "a.png 5 1x\n"
+                                       "a.png 5 99999999999999999999999\n"
+                                       "a.png -1 0\n");
+    t_touch(t_path("numbers/a.png"));
+    struct data_spec numbers = {.format = "list", .root = t_keep("numbers"), .name = "nums"};
+    log_set_level(LOG_WARN);
+    t_capture_start();
+    ufo_status st = data_open(&numbers, &ds);
+    char *log = t_capture_stop();
+    log_set_level(LOG_ERROR);
+    CHECK(st == UFO_OK && ds.count == 1 && ds.report.skipped_lines == 5,
+          "list numbers: status %s, %zu loaded, %zu bad", ufo_status_name(st),
+          st == UFO_OK ? ds.count : 0, st == UFO_OK ? ds.report.skipped_lines : 0);
+    if (st == UFO_OK)
+        data_set_free(&ds);
+    const char *want[] = {
+        "list.txt:1 skipped: label -3 is negative (labels are 0 or more; -1 marks a distractor)",
+        "list.txt:2 skipped: label 99999999999 is out of range (at most 2147483647)",
+        "list.txt:3 skipped: camera -7 is negative (cameras are 0 or more;",
+        "list.txt:4 skipped: camera \"1x\" is not a base-10 integer",
+        "list.txt:5 skipped: camera 99999999999999999999999 is out of range",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        CHECK(log && strstr(log, want[i]), "list numbers: no '%s' in the log:\n%s", want[i],
+              log ? log : "");
+    CHECK(log && !strstr(log, "not an integer"), "list numbers: old message in:\n%s", log);
+    free(log);
 }
 
 int main(void) {

@@ -260,14 +260,19 @@ int data_split_tokens(char *line, char **tokens, int max) {
 
 int data_parse_int(const char *token, long lo, long hi, long *out) {
     if (!token || !*token)
-        return -1;
+        return DATA_INT_NOT_INTEGER;
     char *end;
     errno = 0;
     long v = strtol(token, &end, 10);
-    if (errno || *end || end == token || v < lo || v > hi)
-        return -1;
+    if (*end || end == token)
+        return DATA_INT_NOT_INTEGER;
+    /* strtol clamps an overflow to LONG_MIN / LONG_MAX, which keeps the sign */
+    if (v < lo || (errno == ERANGE && v < 0))
+        return DATA_INT_BELOW;
+    if (v > hi || errno == ERANGE)
+        return DATA_INT_ABOVE;
     *out = v;
-    return 0;
+    return DATA_INT_OK;
 }
 
 static int data_cmp_names(const void *a, const void *b) {
