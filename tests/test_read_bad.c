@@ -394,6 +394,39 @@ static void test_lists(void) {
         CHECK(0, "list shapes: %s", ufo_last_error());
     }
 
+    /* a list's evaluation part with one of its two lists, an option the format ignores */
+    t_text(t_path("qg/train.txt"), "a.png 0\n");
+    t_text(t_path("qg/query.txt"), "a.png 1\n");
+    t_touch(t_path("qg/a.png"));
+    struct data_spec half = {.format = "list", .root = t_keep("qg"), .name = "cards",
+                             .file = "train.txt", .query = "query.txt"};
+    t_expect_error(&half, UFO_ERR_CONFIG,
+                   "dataset cards: query is given without gallery: the evaluation part of a "
+                   "list dataset needs both lists, or neither", "list query without gallery");
+    half.query = NULL;
+    half.gallery = "query.txt";
+    t_expect_error(&half, UFO_ERR_CONFIG, "dataset cards: gallery is given without query",
+                   "list gallery without query");
+    struct data_spec folder = {.format = "folder", .root = t_keep("qg"), .name = "pics",
+                               .query = "query.txt"};
+    t_expect_error(&folder, UFO_ERR_CONFIG, "dataset pics: format folder ignores query (it is "
+                   "for list)", "folder with query");
+    folder.query = NULL;
+    folder.test_size = 800;
+    t_expect_error(&folder, UFO_ERR_CONFIG, "dataset pics: format folder ignores test_size (it "
+                   "is for vehicleid, veriwild)", "folder with test_size");
+    struct data_spec both = {.format = "list", .root = t_keep("qg"), .file = "train.txt",
+                             .query = "query.txt", .gallery = "query.txt",
+                             .split = DATA_TRAIN, .no_file_check = 1};
+    if (data_open(&both, &ds) == UFO_OK) {
+        CHECK(ds.count == 3 && ds.report.images[DATA_QUERY] == 1 &&
+                  ds.report.images[DATA_GALLERY] == 1, "list with both lists: %zu items",
+              ds.count);
+        data_set_free(&ds);
+    } else {
+        CHECK(0, "list with both lists: %s", ufo_last_error());
+    }
+
     /* each skipped number says what is wrong with it */
     t_text(t_path("numbers/list.txt"), "a.png -3 0\n"
                                        "a.png 99999999999 0\n"

@@ -84,6 +84,13 @@ static ufo_status list_read_file(const struct data_spec *spec, struct data_set *
  * numbered alike (a retrieval benchmark kept as lists, like the demo's cards and icons). */
 ufo_status data_read_list(const struct data_spec *spec, struct data_set *ds) {
     const char *file = spec->file ? spec->file : "list.txt";
+    const char *name = spec->name && *spec->name ? spec->name : "list";
+    /* queries alone would be scored against each other, SOP style: surely not what was meant */
+    if (!spec->query != !spec->gallery)
+        return ufo_fail(UFO_ERR_CONFIG, "dataset %s: %s is given without %s: the evaluation "
+                                        "part of a list dataset needs both lists, or neither",
+                        name, spec->query ? "query" : "gallery",
+                        spec->query ? "gallery" : "query");
     if (!spec->query && !spec->gallery)
         return list_read_file(spec, ds, file, spec->split);
     unsigned parts = spec->parts ? spec->parts : DATA_PART_ALL;
