@@ -165,4 +165,32 @@ static inline void t_buf_write(struct t_buf *b, const char *path) {
     memset(b, 0, sizeof *b);
 }
 
+/* Log lines (stderr) written between t_capture_start and t_capture_stop, returned as a string
+ * (free() it); the old stderr and log level come back. */
+static int t_saved_stderr = -1;
+static char t_capture_file[600];
+static inline void t_capture_start(void) {
+    fflush(stderr);
+    snprintf(t_capture_file, sizeof t_capture_file, "%s/capture.log", t_root);
+    t_saved_stderr = dup(2);
+    FILE *f = fopen(t_capture_file, "w");
+    if (f) {
+        dup2(fileno(f), 2);
+        fclose(f);
+    }
+}
+
+static inline char *t_capture_stop(void) {
+    fflush(stderr);
+    dup2(t_saved_stderr, 2);
+    close(t_saved_stderr);
+    FILE *f = fopen(t_capture_file, "rb");
+    char *text = calloc(1, 1 << 16);
+    if (f && text)
+        text[fread(text, 1, (1 << 16) - 1, f)] = 0;
+    if (f)
+        fclose(f);
+    return text;
+}
+
 #endif

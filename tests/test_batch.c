@@ -325,12 +325,174 @@ static void test_errors(void) {
         const struct data_batch *batch;
         st = data_batcher_next(b, &batch);
         CHECK(st == UFO_ERR_FORMAT && strstr(ufo_last_error(), "missing") &&
-                  strstr(ufo_last_error(), "1 of its 1 training images") &&
+                  strstr(ufo_last_error(), "no decodable image in 65 draws in a row (of 1 "
+                                           "training images)") &&
                   strstr(ufo_last_error(), "dataset allbad"),
               "all-bad task: status %d '%s'", st, ufo_last_error());
         data_batcher_free(b);
     }
     log_set_level(LOG_INFO);
+}
+
+/* Cards-like: 12 identities of 3 good in-memory images, and identity 5 whose 30 images are
+ * all garbage files. */
+enum { CARD_IDS = 12, CARD_BAD = 5, CARD_BAD_N = 30 };
+static struct data_item items_cards[CARD_IDS * 3 + CARD_BAD_N];
+static char card_paths[CARD_BAD_N][300];
+static struct data_set set_cards;
+static const struct data_set *sets_cards[1] = {&set_cards};
+
+static void build_cards(void) {
+    size_t n = 0;
+    for (int l = 0; l < CARD_IDS; l++) {
+        if (l == CARD_BAD) {
+            for (int i = 0; i < CARD_BAD_N; i++) {
+                snprintf(card_paths[i], sizeof card_paths[i], "%s/card%02d.png", dir, i);
+                FILE *f = fopen(card_paths[i], "wb");
+                fprintf(f, "garbage %d", i);
+                fclose(f);
+                items_cards[n++] = (struct data_item){.source = DATA_FILE, .path = card_paths[i],
+                                                      .split = DATA_TRAIN, .label = l,
+                                                      .camera = -1};
+            }
+            continue;
+        }
+        for (int i = 0; i < 3; i++)
+            items_cards[n++] = (struct data_item){.source = DATA_MEMORY, .offset = 240 * n,
+                                                  .width = 10, .height = 8, .channels = 3,
+                                                  .split = DATA_TRAIN, .label = l,
+                                                  .camera = -1};
+    }
+    set_cards = (struct data_set){.name = "cards", .format = "list", .items = items_cards,
+                                  .count = n, .n_labels = CARD_IDS, .pixels = pixels};
+}
+
+static struct data_batcher_config cards_config(bool synchronous, int workers, uint64_t start) {
+    data_transform_defaults(&tasks[0].transform, S, S);
+    tasks[0] = (struct data_task){.name = "cards", .sets = sets_cards, .n_sets = 1, .batch = 16,
+                                  .retrieval = true, .k = 4, .transform = tasks[0].transform};
+    return (struct data_batcher_config){.tasks = tasks, .n_tasks = 1, .width = S, .height = S,
+                                        .seed = 77, .start_step = start, .workers = workers,
+                                        .synchronous = synchronous, .depth = 3};
+}
+
+/* stderr into a file while `run` goes, returned as text (free() it). */
+static char *captured(void (*run)(void *), void *arg) {
+    char path[320];
+    snprintf(path, sizeof path, "%s/log.txt", dir);
+    fflush(stderr);
+    int saved = dup(2);
+    FILE *f = fopen(path, "w");
+    dup2(fileno(f), 2);
+    fclose(f);
+    run(arg);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    char *text = calloc(1, 1 << 16);
+    f = fopen(path, "rb");
+    text[fread(text, 1, (1 << 16) - 1, f)] = 0;
+    fclose(f);
+    unlink(path);
+    return text;
+}
+
+enum { CARD_STEPS = 40 };
+static struct copy cards_ref[CARD_STEPS];
+
+static void cards_reference(void *arg) {
+    (void)arg;
+    struct data_batcher *b;
+    const struct data_batch *batch;
+    struct data_batcher_config cfg = cards_config(true, 0, 0);
+    ufo_status st = data_batcher_new(&cfg, &b);
+    CHECK(st == UFO_OK, "cards batcher: %s", ufo_last_error());
+    if (st)
+        return;
+    for (int s = 0; s < CARD_STEPS; s++) {
+        st = data_batcher_next(b, &batch);
+        CHECK(st == UFO_OK, "cards step %d: %s", s, ufo_last_error());
+        if (st)
+            break;
+        take(batch, &cards_ref[s]);
+        for (int i = 0; i < 16; i++) {
+            CHECK(batch->labels[i] != CARD_BAD && batch->items[i] < CARD_IDS * 3 + CARD_BAD_N &&
+                      (batch->items[i] < 3 * CARD_BAD || batch->items[i] >= 3 * CARD_BAD +
+                                                                            CARD_BAD_N),
+                  "cards step %d sample %d: item %u of the bad identity", s, i, batch->items[i]);
+        }
+    }
+    size_t bad = 0, replaced = 0;
+    data_batcher_skipped(b, 0, &bad, &replaced);
+    CHECK(bad == CARD_BAD_N && replaced > 0 && replaced % 4 == 0,
+          "cards: %zu bad files, %zu samples replaced; want %d bad, a multiple of 4 replaced", bad,
+          replaced, CARD_BAD_N);
+    data_batcher_free(b);
+}
+
+/* An identity whose every image is bad: its samples move to other identities, one warning names
+ * it, the run goes on, and the batches stay a function of (seed, step) whatever the threads. */
+static void test_dead_identity(void) {
+    build_cards();
+    log_set_level(LOG_INFO);
+    char *log = captured(cards_reference, NULL);
+    log_set_level(LOG_ERROR);
+    const char *warn = "task cards: identity 5 (dataset cards, 30 images, the first ";
+    const char *at = strstr(log, warn);
+    CHECK(at && strstr(at, "card00.png) has no decodable image; its samples now come from "
+                           "other identities") && !strstr(at + 1, warn),
+          "want one warning naming identity 5, got:\n%s", log);
+    CHECK(strstr(log, "task cards: 30 undecodable images found and skipped, "),
+          "summary count, got:\n%s", log);
+    free(log);
+
+    /* threads and a resumed run give the same batches, bad files or not */
+    int counts[3] = {1, 2, 4};
+    for (int w = 0; w < 3; w++) {
+        struct data_batcher *b;
+        const struct data_batch *batch;
+        uint64_t start = w == 2 ? 17 : 0;
+        struct data_batcher_config cfg = cards_config(false, counts[w], start);
+        if (data_batcher_new(&cfg, &b) != UFO_OK) {
+            CHECK(0, "cards threaded batcher: %s", ufo_last_error());
+            continue;
+        }
+        for (uint64_t s = start; s < CARD_STEPS; s++) {
+            ufo_status st = data_batcher_next(b, &batch);
+            CHECK(st == UFO_OK, "cards %d workers step %llu: %s", counts[w],
+                  (unsigned long long)s, ufo_last_error());
+            if (st)
+                break;
+            static struct copy other;
+            take(batch, &other);
+            CHECK(memcmp(other.items, cards_ref[s].items, 16 * sizeof(uint32_t)) == 0 &&
+                      memcmp(other.images, cards_ref[s].images, 16 * 3 * S * S * sizeof(float))
+                      == 0, "cards %d workers from step %llu: step %llu differs", counts[w],
+                  (unsigned long long)start, (unsigned long long)s);
+        }
+        data_batcher_free(b);
+    }
+
+    /* only bad images: the task still fails, saying how far it looked */
+    set_cards.items = items_cards + 3 * CARD_BAD;
+    set_cards.count = CARD_BAD_N;
+    struct data_batcher *b;
+    struct data_batcher_config cfg = cards_config(true, 0, 0);
+    ufo_status st = data_batcher_new(&cfg, &b);
+    CHECK(st == UFO_OK, "all-bad cards batcher: %s", ufo_last_error());
+    if (!st) {
+        const struct data_batch *batch;
+        st = data_batcher_next(b, &batch);
+        CHECK(st == UFO_ERR_FORMAT &&
+                  strstr(ufo_last_error(), "task cards: sample 0 of step 0: no decodable image "
+                                           "in 64 identities drawn in a row (1920 images tried, "
+                                           "of 1 identities)") &&
+                  strstr(ufo_last_error(), "in dataset cards"),
+              "all-bad cards: status %d '%s'", st, ufo_last_error());
+        data_batcher_free(b);
+    }
+    for (int i = 0; i < CARD_BAD_N; i++)
+        unlink(card_paths[i]);
 }
 
 int main(void) {
@@ -355,6 +517,7 @@ int main(void) {
     log_set_level(LOG_ERROR);
     test_determinism_and_threads();
     test_errors();
+    test_dead_identity();
 
     unlink(bad_empty);
     unlink(bad_garbage);

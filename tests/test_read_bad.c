@@ -84,36 +84,73 @@ static void test_idx(void) {
     CHECK(data_open(&spec, &ds) == UFO_OK, "valid idx: %s", ufo_last_error());
     data_set_free(&ds);
 
-    /* every truncation of the images file: all complete images kept, the rest counted */
+    /* every truncation of the images file is an error naming the file and what was read */
     size_t full = 16 + sizeof pix;
     uint8_t *bytes = t_slurp(t_path("idx/train-images-idx3-ubyte"), &full);
     for (size_t cut = 0; cut < full; cut++) {
         t_write(t_path("idx/train-images-idx3-ubyte"), bytes, cut);
         ufo_status st = data_open(&spec, &ds);
-        size_t images = cut < 16 ? 0 : (cut - 16) / 9;
-        if (images == 0) {
-            const char *names = cut < 16 ? "train-images-idx3-ubyte" : "no usable image";
-            CHECK(st == UFO_ERR_FORMAT && strstr(ufo_last_error(), names),
-                  "idx cut at %zu: status %s (%s)", cut, ufo_status_name(st), ufo_last_error());
-        } else {
-            CHECK(st == UFO_OK && ds.count == images && ds.report.bad_records == 4 - images,
-                  "idx cut at %zu: status %s, %zu images, %zu bad", cut, ufo_status_name(st),
-                  st == UFO_OK ? ds.count : 0, st == UFO_OK ? ds.report.bad_records : 0);
-        }
+        char want[128];
+        if (cut < 16)
+            snprintf(want, sizeof want, "train-images-idx3-ubyte: truncated IDX header");
+        else
+            snprintf(want, sizeof want, "train-images-idx3-ubyte is truncated: %zu of the 4 "
+                     "images it announces could be read", (cut - 16) / 9);
+        CHECK(st == UFO_ERR_FORMAT && strstr(ufo_last_error(), want),
+              "idx cut at %zu: status %s (%s), want '%s'", cut, ufo_status_name(st),
+              ufo_last_error(), want);
         if (st == UFO_OK)
             data_set_free(&ds);
     }
     t_write(t_path("idx/train-images-idx3-ubyte"), bytes, full);
 
-    /* fewer labels than images */
+    /* fewer labels than the header announces */
     t_idx_write(t_path("idx/train-labels-idx1-ubyte"), 1, dl, lab, 2);
+    t_expect_error(&spec, UFO_ERR_FORMAT,
+                   "train-labels-idx1-ubyte is truncated: 2 of the 4 labels it announces",
+                   "idx short labels");
+
+    /* a complete pair whose counts disagree: the common part is kept, the rest counted */
+    t_idx_write(t_path("idx/train-labels-idx1-ubyte"), 1, (uint32_t[]){2}, lab, 2);
     if (data_open(&spec, &ds) == UFO_OK) {
-        CHECK(ds.count == 2 && ds.report.bad_records == 2, "idx short labels: %zu images",
-              ds.count);
+        CHECK(ds.count == 2 && ds.report.bad_records == 2, "idx 4 images, 2 labels: %zu images, "
+              "%zu bad", ds.count, ds.report.bad_records);
         data_set_free(&ds);
     } else {
-        CHECK(0, "idx short labels: %s", ufo_last_error());
+        CHECK(0, "idx 4 images, 2 labels: %s", ufo_last_error());
     }
+
+    /* a gzip file cut in the middle, as an interrupted download leaves it */
+    enum { N_BIG = 100, SIDE = 28 };
+    uint8_t head[16] = {0, 0, 8, 3, 0, 0, 0, N_BIG, 0, 0, 0, SIDE, 0, 0, 0, SIDE};
+    uint8_t *big = malloc(N_BIG * SIDE * SIDE);
+    for (size_t i = 0; i < N_BIG * SIDE * SIDE; i++)
+        big[i] = (uint8_t)t_next();  /* incompressible, so the cut falls inside the images */
+    gzFile gz_out = gzopen(t_path("idx/big-images-idx3-ubyte.gz"), "wb");
+    gzwrite(gz_out, head, sizeof head);
+    gzwrite(gz_out, big, N_BIG * SIDE * SIDE);
+    gzclose(gz_out);
+    uint8_t big_labels[N_BIG] = {0};
+    t_idx_write(t_path("idx/big-labels-idx1-ubyte"), 1, (uint32_t[]){N_BIG}, big_labels, N_BIG);
+    size_t gz_size = 0;
+    uint8_t *gz_bytes = t_slurp(t_path("idx/big-images-idx3-ubyte.gz"), &gz_size);
+    t_write(t_path("idx/big-images-idx3-ubyte.gz"), gz_bytes, gz_size / 2);
+    struct data_spec big_spec = {.format = "idx", .root = t_keep("idx"), .file = "big",
+                                 .name = "fashion"};
+    ufo_status st = data_open(&big_spec, &ds);
+    CHECK(st == UFO_ERR_FORMAT && strstr(ufo_last_error(), "dataset fashion: ") &&
+              strstr(ufo_last_error(), "big-images-idx3-ubyte.gz is truncated: ") &&
+              strstr(ufo_last_error(), " of the 100 images it announces could be read") &&
+              strstr(ufo_last_error(), "images it announces could be read (unexpected end of "
+                                       "file); download or unpack it again"),
+          "idx cut gzip: status %s (%s)", ufo_status_name(st), ufo_last_error());
+    if (st == UFO_OK)
+        data_set_free(&ds);
+    free(gz_bytes);
+    free(big);
+    remove(t_path("idx/big-images-idx3-ubyte.gz"));
+    remove(t_path("idx/big-labels-idx1-ubyte"));
+    t_idx_write(t_path("idx/train-labels-idx1-ubyte"), 1, dl, lab, sizeof lab);
 
     /* garbage, empty, wrong magic, absurd sizes, corrupt gzip */
     uint8_t junk[300];
@@ -129,12 +166,8 @@ static void test_idx(void) {
     uint32_t many[3] = {0xffffffffu, 3, 3};
     t_idx_write(t_path("idx/train-images-idx3-ubyte"), 3, many, pix, sizeof pix);
     t_idx_write(t_path("idx/train-labels-idx1-ubyte"), 1, (uint32_t[]){0xffffffffu}, lab, 4);
-    if (data_open(&spec, &ds) == UFO_OK) {
-        CHECK(ds.count == 4, "idx claiming 4G images: %zu loaded", ds.count);
-        data_set_free(&ds);
-    } else {
-        CHECK(0, "idx claiming 4G images: %s", ufo_last_error());
-    }
+    t_expect_error(&spec, UFO_ERR_FORMAT, "4 of the 4294967295 labels it announces",
+                   "idx claiming 4G images");
     remove(t_path("idx/train-images-idx3-ubyte"));
     uint8_t gz[64] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
     for (size_t i = 10; i < sizeof gz; i++)
@@ -360,6 +393,71 @@ static void test_lists(void) {
     } else {
         CHECK(0, "list shapes: %s", ufo_last_error());
     }
+
+    /* a list's evaluation part with one of its two lists, an option the format ignores */
+    t_text(t_path("qg/train.txt"), "a.png 0\n");
+    t_text(t_path("qg/query.txt"), "a.png 1\n");
+    t_touch(t_path("qg/a.png"));
+    struct data_spec half = {.format = "list", .root = t_keep("qg"), .name = "cards",
+                             .file = "train.txt", .query = "query.txt"};
+    t_expect_error(&half, UFO_ERR_CONFIG,
+                   "dataset cards: query is given without gallery: the evaluation part of a "
+                   "list dataset needs both lists, or neither", "list query without gallery");
+    half.query = NULL;
+    half.gallery = "query.txt";
+    t_expect_error(&half, UFO_ERR_CONFIG, "dataset cards: gallery is given without query",
+                   "list gallery without query");
+    struct data_spec folder = {.format = "folder", .root = t_keep("qg"), .name = "pics",
+                               .query = "query.txt"};
+    t_expect_error(&folder, UFO_ERR_CONFIG, "dataset pics: format folder ignores query (it is "
+                   "for list)", "folder with query");
+    folder.query = NULL;
+    folder.test_size = 800;
+    t_expect_error(&folder, UFO_ERR_CONFIG, "dataset pics: format folder ignores test_size (it "
+                   "is for vehicleid, veriwild)", "folder with test_size");
+    struct data_spec both = {.format = "list", .root = t_keep("qg"), .file = "train.txt",
+                             .query = "query.txt", .gallery = "query.txt",
+                             .split = DATA_TRAIN, .no_file_check = 1};
+    if (data_open(&both, &ds) == UFO_OK) {
+        CHECK(ds.count == 3 && ds.report.images[DATA_QUERY] == 1 &&
+                  ds.report.images[DATA_GALLERY] == 1, "list with both lists: %zu items",
+              ds.count);
+        data_set_free(&ds);
+    } else {
+        CHECK(0, "list with both lists: %s", ufo_last_error());
+    }
+
+    /* each skipped number says what is wrong with it */
+    t_text(t_path("numbers/list.txt"), "a.png -3 0\n"
+                                       "a.png 99999999999 0\n"
+                                       "a.png 5 -7\n"
+                                       "a.png 5 1x\n"
+                                       "a.png 5 99999999999999999999999\n"
+                                       "a.png -1 0\n");
+    t_touch(t_path("numbers/a.png"));
+    struct data_spec numbers = {.format = "list", .root = t_keep("numbers"), .name = "nums"};
+    log_set_level(LOG_WARN);
+    t_capture_start();
+    ufo_status st = data_open(&numbers, &ds);
+    char *log = t_capture_stop();
+    log_set_level(LOG_ERROR);
+    CHECK(st == UFO_OK && ds.count == 1 && ds.report.skipped_lines == 5,
+          "list numbers: status %s, %zu loaded, %zu bad", ufo_status_name(st),
+          st == UFO_OK ? ds.count : 0, st == UFO_OK ? ds.report.skipped_lines : 0);
+    if (st == UFO_OK)
+        data_set_free(&ds);
+    const char *want[] = {
+        "list.txt:1 skipped: label -3 is negative (labels are 0 or more; -1 marks a distractor)",
+        "list.txt:2 skipped: label 99999999999 is out of range (at most 2147483647)",
+        "list.txt:3 skipped: camera -7 is negative (cameras are 0 or more;",
+        "list.txt:4 skipped: camera \"1x\" is not a base-10 integer",
+        "list.txt:5 skipped: camera 99999999999999999999999 is out of range",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        CHECK(log && strstr(log, want[i]), "list numbers: no '%s' in the log:\n%s", want[i],
+              log ? log : "");
+    CHECK(log && !strstr(log, "not an integer"), "list numbers: old message in:\n%s", log);
+    free(log);
 }
 
 int main(void) {

@@ -119,6 +119,39 @@ static void test_example(void) {
     train_config_free(tc);
 }
 
+/* Every option a format reads stays accepted, with its value, and a saved copy reloads. */
+static void test_dataset_options(void) {
+    const char *ini =
+        "[dataset.cards]\nformat = list\nroot = /c\nfile = t.txt\nquery = q.txt\n"
+        "gallery = g.txt\nsplit = test\nno_file_check = true\n"
+        "[dataset.cplfw]\nformat = pairs\nroot = /p\nfile = p.txt\nimages = img\n"
+        "no_file_check = true\n"
+        "[dataset.vid]\nformat = vehicleid\nroot = /v\ntest_size = 800\nno_file_check = true\n"
+        "[dataset.digits]\nformat = idx\nroot = /m\nfile = t10k\nsplit = gallery\n"
+        "[dataset.pics]\nformat = folder\nroot = /f\nsplit = query\n"
+        "[task.c]\nkind = retrieval\ndatasets = cards, vid, digits, pics\n"
+        "[task.f]\nkind = face\ndatasets = folder:/x\neval_datasets = cplfw\n";
+    struct train_config *tc = NULL, *tc2 = NULL;
+    ufo_status st = train_config_load(&tc, put("options.ini", ini), NULL, 0);
+    CHECK(st == UFO_OK, "dataset options: %s", ufo_last_error());
+    if (st != UFO_OK) return;
+    const struct train_dataset *d = tc->tasks[0].datasets;
+    CHECK(tc->tasks[0].n_datasets == 4 && strcmp(d[0].query, "q.txt") == 0 &&
+              strcmp(d[0].gallery, "g.txt") == 0 && strcmp(d[0].file, "t.txt") == 0 &&
+              d[0].split == 3 && d[0].no_file_check && d[1].test_size == 800 &&
+              strcmp(d[2].file, "t10k") == 0 && d[2].split == 2 && d[3].split == 1,
+          "dataset options bound wrong");
+    const struct train_dataset *p = tc->tasks[1].eval_datasets;
+    CHECK(tc->tasks[1].n_eval_datasets == 1 && strcmp(p->images, "img") == 0, "pairs images");
+    char saved[512];
+    snprintf(saved, sizeof saved, "%s/options-saved.ini", dir);
+    CHECK(train_config_save(tc, saved) == UFO_OK, "save: %s", ufo_last_error());
+    CHECK(train_config_load(&tc2, saved, NULL, 0) == UFO_OK, "reload saved options: %s",
+          ufo_last_error());
+    train_config_free(tc);
+    train_config_free(tc2);
+}
+
 static void test_batches(void) {
     static const struct {
         const char *ini;
@@ -309,6 +342,31 @@ static const struct bad bads[] = {
     {"[dataset.x]\nformat = jpg\nroot = /x\n" BASE, NULL,
      "FILE:2: dataset.x.format = \"jpg\": expected one of " TRAIN_DATASET_FORMATS},
     {"[dataset.x]\nformat = folder\n" BASE, NULL, "FILE: [dataset.x] needs root (a string)"},
+    /* options a format ignores, and a list's evaluation part with one of its two lists */
+    {"[dataset.x]\nformat = folder\nroot = /x\nquery = q.txt\n" BASE, NULL,
+     "FILE:4: dataset.x.query: format folder ignores it (it is for list): remove it or change "
+     "the format"},
+    {"[dataset.x]\nformat = market1501\nroot = /x\nfile = a.txt\n" BASE, NULL,
+     "FILE:4: dataset.x.file: format market1501 ignores it (it is for list, idx, mxrec, facebin, "
+     "pairs): remove it or change the format"},
+    {"[dataset.x]\nformat = list\nroot = /x\nimages = i\n" BASE, NULL,
+     "FILE:4: dataset.x.images: format list ignores it (it is for pairs): remove it or change "
+     "the format"},
+    {"[dataset.x]\nformat = sop\nroot = /x\ntest_size = 800\n" BASE, NULL,
+     "FILE:4: dataset.x.test_size: format sop ignores it (it is for vehicleid, veriwild): remove "
+     "it or change the format"},
+    {"[dataset.x]\nformat = veri776\nroot = /x\nsplit = query\n" BASE, NULL,
+     "FILE:4: dataset.x.split: format veri776 ignores it (it is for folder, list, idx, mxrec): "
+     "remove it or change the format"},
+    {"[dataset.x]\nformat = folder\nroot = /x\nno_file_check = true\n" BASE, NULL,
+     "FILE:4: dataset.x.no_file_check: format folder ignores it (it is for list, msmt17, sop, "
+     "vehicleid, veriwild, pairs): remove it or change the format"},
+    {"[dataset.cards]\nformat = list\nroot = /x\nfile = t.txt\nquery = q.txt\ngallery =\n" BASE,
+     NULL, "FILE:5: dataset.cards.query: given without gallery: the evaluation part of a list "
+     "dataset needs both lists (or neither, to keep every line of file in split)"},
+    {"[dataset.cards]\nformat = list\nroot = /x\ngallery = g.txt\n" BASE, NULL,
+     "FILE:4: dataset.cards.gallery: given without query: the evaluation part of a list dataset "
+     "needs both lists (or neither, to keep every line of file in split)"},
     {"[dataset.x]\nformat = list\nroot = /x\nsplit = val\n" BASE, NULL,
      "FILE:4: dataset.x.split = \"val\": expected one of train|query|gallery|test"},
     /* batches */
@@ -401,6 +459,7 @@ int main(void) {
     test_defaults();
     test_example();
     test_batches();
+    test_dataset_options();
     test_round_trip();
     test_round_trip_defaults();
     test_bad();

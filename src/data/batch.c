@@ -1,6 +1,7 @@
 /* Heterogeneous batches. A step's content is a pure function of (seed, step): the plan (which
  * items) comes from the sampler stream of each task, each sample's augmentation from its own
- * streams, and an undecodable item is replaced by draws from the sample's replacement stream.
+ * streams, and an undecodable item is replaced by draws from the sample's replacement stream
+ * (which of them is taken depends only on which files are bad, not on who found out first).
  * So worker threads may build samples in any order and a resumed run sees the same batches. */
 #include "config.h"
 
@@ -17,7 +18,8 @@
 #include "data/image.h"
 #include "data/rng.h"
 
-/* Replacement draws tried for one sample before the batch fails. */
+/* Replacement draws (identities, for identity sampling) tried for one sample before the batch
+ * fails: only a task with nearly nothing decodable gets there (with 90% bad, 0.9^64 ≈ 0.1%). */
 #define DATA_MAX_REPLACE 64
 
 /* One training item of a task, with its task-wide label and camera. */
@@ -38,6 +40,7 @@ struct data_task_state {
     uint32_t *by_label;        /* item indices grouped by label */
     size_t *label_start;       /* n_classes + 1 offsets into by_label */
     atomic_uchar *bad;         /* per item: found undecodable */
+    atomic_uchar *dead;        /* per identity: every image found undecodable */
     size_t bad_files, replaced;  /* under the batcher's lock */
 };
 
@@ -169,7 +172,8 @@ static ufo_status data_task_index(struct data_task_state *ts, const struct data_
     ts->label_start = calloc((size_t)ts->n_classes + 1, sizeof(size_t));
     ts->by_label = malloc(sizeof(uint32_t) * ts->n);
     ts->bad = calloc(ts->n, sizeof(atomic_uchar));
-    if (!ts->label_start || !ts->by_label || !ts->bad)
+    ts->dead = calloc((size_t)ts->n_classes, sizeof(atomic_uchar));
+    if (!ts->label_start || !ts->by_label || !ts->bad || !ts->dead)
         return ufo_fail(UFO_ERR_NOMEM, "task %s: out of memory", ts->name);
     for (size_t i = 0; i < ts->n; i++)
         ts->label_start[ts->refs[i].label + 1]++;
@@ -237,7 +241,72 @@ static void data_plan(struct data_batcher *b, uint64_t step, uint32_t *plan) {
         data_plan_task(b, t, step, plan + b->tasks[t].start);
 }
 
-/* Build sample j of `slot`: decode, replace while undecodable, augment. */
+/* Decode item `item` of the task into img unless it is known or found undecodable; 1 when it
+ * decoded, 0 when it is bad, -1 with *st set on another failure (out of memory). The first
+ * thread to find a file bad warns and counts it; which thread that is does not matter, since
+ * the answer for a file is the same whoever asks. */
+static int data_try_item(struct data_batcher *b, struct data_decoder *dec,
+                         struct data_task_state *ts, uint32_t item, struct data_image *img,
+                         ufo_status *st) {
+    if (atomic_load_explicit(&ts->bad[item], memory_order_relaxed))
+        return 0;
+    const struct data_ref *r = &ts->refs[item];
+    *st = data_decode_item(dec, r->ds, r->item, b->width, b->height, img);
+    if (*st == UFO_OK)
+        return 1;
+    if (*st != UFO_ERR_FORMAT && *st != UFO_ERR_IO)
+        return -1;
+    *st = UFO_OK;
+    pthread_mutex_lock(&b->lock);
+    if (!atomic_exchange(&ts->bad[item], 1)) {
+        ts->bad_files++;
+        log_warn("task %s: skipping an undecodable image: %s", ts->name, ufo_last_error());
+    }
+    pthread_mutex_unlock(&b->lock);
+    return 0;
+}
+
+/* Walk identity `label` from a drawn start until an image decodes (1, its index in *item), or
+ * every one is bad (0: the identity is then marked dead, with a warning the first time). The
+ * start is drawn even for an identity already known dead, so the stream stays in step with a
+ * run that has not found out yet. */
+static int data_walk_identity(struct data_batcher *b, struct data_decoder *dec,
+                              struct data_task_state *ts, int32_t label, struct data_rng *rng,
+                              uint32_t *item, struct data_image *img, size_t *tried,
+                              ufo_status *st) {
+    size_t first = ts->label_start[label];
+    uint32_t count = (uint32_t)(ts->label_start[label + 1] - first);
+    uint32_t start = data_rng_below(rng, count);
+    if (atomic_load_explicit(&ts->dead[label], memory_order_relaxed)) {
+        *tried += count;
+        return 0;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t cand = ts->by_label[first + (start + i) % count];
+        (*tried)++;
+        int ok = data_try_item(b, dec, ts, cand, img, st);
+        if (ok) {
+            *item = cand;
+            return ok;
+        }
+    }
+    pthread_mutex_lock(&b->lock);
+    if (!atomic_exchange(&ts->dead[label], 1)) {
+        const struct data_ref *r = &ts->refs[ts->by_label[first]];
+        log_warn("task %s: identity %d (dataset %s, %u images, the first %s) has no decodable "
+                 "image; its samples now come from other identities",
+                 ts->name, label, r->ds->name ? r->ds->name : r->ds->format, count,
+                 r->item->path ? r->item->path : "in memory");
+    }
+    pthread_mutex_unlock(&b->lock);
+    return 0;
+}
+
+/* Build sample j of `slot`: decode, replace while undecodable, augment. A retrieval sample is
+ * replaced within its identity first (so P × K stays intact), then from other identities drawn
+ * at random; a uniform sample by a draw over all items. Which replacement is taken depends only
+ * on (seed, step, sample) and on which files are bad, never on what other threads found first:
+ * knowing a file or identity is bad only saves decoding it again. */
 static ufo_status data_make_sample(struct data_batcher *b, struct data_decoder *dec,
                                    struct data_slot *slot, int j) {
     int t = b->sample_task[j];
@@ -247,54 +316,51 @@ static ufo_status data_make_sample(struct data_batcher *b, struct data_decoder *
     struct data_rng rng;
     data_rng_init(&rng, b->seed, slot->step, (uint32_t)j, DATA_RNG_REPLACE);
     struct data_image img = {0};
-    for (int attempt = 0;; attempt++) {
-        const struct data_ref *r = &ts->refs[item];
-        if (!atomic_load_explicit(&ts->bad[item], memory_order_relaxed)) {
-            ufo_status st = data_decode_item(dec, r->ds, r->item, b->width, b->height, &img);
-            if (st == UFO_OK)
-                break;
-            if (st != UFO_ERR_FORMAT && st != UFO_ERR_IO)
-                return st;
-
-            /* first sighting of this file: warn once, count once */
-            pthread_mutex_lock(&b->lock);
-            if (!atomic_exchange(&ts->bad[item], 1)) {
-                ts->bad_files++;
-                log_warn("task %s: skipping an undecodable image: %s", ts->name,
-                         ufo_last_error());
-            }
-            pthread_mutex_unlock(&b->lock);
+    ufo_status st = UFO_OK;
+    int ok = data_try_item(b, dec, ts, item, &img, &st);
+    bool replace = ok == 0;
+    size_t tried = ts->retrieval ? 0 : 1;  /* the identity walk visits the planned one again */
+    int32_t label = ts->refs[item].label;
+    for (int attempt = 0; ok == 0 && attempt < DATA_MAX_REPLACE; attempt++) {
+        if (ts->retrieval) {
+            if (attempt > 0)
+                label = (int32_t)data_rng_below(&rng, (uint32_t)ts->n_classes);
+            ok = data_walk_identity(b, dec, ts, label, &rng, &item, &img, &tried, &st);
+        } else {
+            item = data_rng_below(&rng, (uint32_t)ts->n);
+            tried++;
+            ok = data_try_item(b, dec, ts, item, &img, &st);
         }
+    }
+    if (ok < 0)
+        return st;
+    if (replace) {
         pthread_mutex_lock(&b->lock);
         ts->replaced++;
         pthread_mutex_unlock(&b->lock);
-        if (attempt == DATA_MAX_REPLACE) {
-            pthread_mutex_lock(&b->lock);
-            size_t bad = ts->bad_files;
-            pthread_mutex_unlock(&b->lock);
-            return ufo_fail(UFO_ERR_FORMAT,
-                            "task %s: %d replacement draws in a row were undecodable; %zu of its "
-                            "%zu training images are, so far (last: %s in dataset %s, %s); is "
-                            "that the right root?",
-                            ts->name, DATA_MAX_REPLACE, bad, ts->n,
-                            r->item->path ? r->item->path : "an in-memory item",
-                            r->ds->name ? r->ds->name : r->ds->format,
-                            r->ds->root ? r->ds->root : "no root");
-        }
-
-        /* same identity when it has other images, so P × K stays intact */
-        size_t first = ts->label_start[r->label];
-        uint32_t count = (uint32_t)(ts->label_start[r->label + 1] - first);
-        if (ts->retrieval && count > 1)
-            item = ts->by_label[first + data_rng_below(&rng, count)];
+    }
+    if (ok == 0) {
+        const struct data_ref *r = &ts->refs[item];
+        char where[160];
+        if (ts->retrieval)
+            snprintf(where, sizeof where, "%d identities drawn in a row (%zu images tried, of "
+                     "%d identities)", DATA_MAX_REPLACE, tried, ts->n_classes);
         else
-            item = data_rng_below(&rng, (uint32_t)ts->n);
+            snprintf(where, sizeof where, "%zu draws in a row (of %zu training images)", tried,
+                     ts->n);
+        return ufo_fail(UFO_ERR_FORMAT,
+                        "task %s: sample %d of step %llu: no decodable image in %s; last: %s in "
+                        "dataset %s, %s. Is that the right root?",
+                        ts->name, j, (unsigned long long)slot->step, where,
+                        r->item->path ? r->item->path : "an in-memory item",
+                        r->ds->name ? r->ds->name : r->ds->format,
+                        r->ds->root ? r->ds->root : "no root");
     }
 
     const struct data_ref *r = &ts->refs[item];
     size_t chw = (size_t)3 * b->width * b->height;
-    ufo_status st = data_transform_train(&ts->transform, &img, b->seed, slot->step, (uint32_t)j,
-                                         batch->images + chw * j);
+    st = data_transform_train(&ts->transform, &img, b->seed, slot->step, (uint32_t)j,
+                              batch->images + chw * j);
     data_image_free(&img);
     batch->labels[j] = r->label;
     batch->cameras[j] = r->camera;
@@ -574,12 +640,13 @@ void data_batcher_free(struct data_batcher *b) {
     for (int t = 0; b->tasks && t < b->n_tasks; t++) {
         struct data_task_state *ts = &b->tasks[t];
         if (ts->bad_files)
-            log_info("task %s: %zu undecodable images skipped, %zu draws replaced", ts->name,
-                     ts->bad_files, ts->replaced);
+            log_info("task %s: %zu undecodable images found and skipped, %zu samples replaced",
+                     ts->name, ts->bad_files, ts->replaced);
         free(ts->refs);
         free(ts->by_label);
         free(ts->label_start);
         free(ts->bad);
+        free(ts->dead);
     }
     free(b->tasks);
     free(b->sample_task);

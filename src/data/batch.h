@@ -60,8 +60,9 @@ struct data_batcher;
 ufo_status data_batcher_new(const struct data_batcher_config *cfg, struct data_batcher **out);
 
 /* The next batch in step order. It stays valid until the next call or data_batcher_free.
- * Undecodable images were replaced; a failure here is fatal (no replacement decodes, or out
- * of memory). */
+ * Undecodable images were replaced (identity sampling: by another image of the identity, or
+ * of another identity when it has none); a failure here is fatal (the task has nearly nothing
+ * decodable, or out of memory). */
 ufo_status data_batcher_next(struct data_batcher *b, const struct data_batch **out);
 
 /* Samples per step and number of classes (identities) of task `t`. */
@@ -69,8 +70,8 @@ int data_batcher_task_size(const struct data_batcher *b, int t);
 int32_t data_batcher_task_classes(const struct data_batcher *b, int t);
 size_t data_batcher_task_items(const struct data_batcher *b, int t);
 
-/* Undecodable files found so far in task `t` (each counted once) and how many draws were
- * replaced because of them. */
+/* Undecodable files found so far in task `t` (each counted once, including those met while
+ * building batches ahead of the consumer) and how many samples were given a replacement. */
 void data_batcher_skipped(struct data_batcher *b, int t, size_t *bad_files, size_t *replaced);
 
 /* Stop the workers and free everything. */

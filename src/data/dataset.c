@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,53 @@ static const struct {
     {"sop", data_read_sop},               {"mxrec", data_read_mxrec},
     {"facebin", data_read_facebin},       {"pairs", data_read_pairs},
 };
+
+/* Which formats read each data_spec option; an option set for any other format is a mistake
+ * (the reader would ignore it), so data_open and the configuration refuse it. */
+static const struct {
+    const char *option, *formats;
+} data_options[] = {
+    {"file", "list, idx, mxrec, facebin, pairs"},
+    {"images", "pairs"},
+    {"test_size", "vehicleid, veriwild"},
+    {"split", "folder, list, idx, mxrec"},
+    {"no_file_check", "list, msmt17, sop, vehicleid, veriwild, pairs"},
+    {"query", "list"},
+    {"gallery", "list"},
+};
+
+const char *data_option_formats(const char *option) {
+    for (size_t i = 0; i < sizeof data_options / sizeof data_options[0]; i++)
+        if (!strcmp(option, data_options[i].option))
+            return data_options[i].formats;
+    return NULL;
+}
+
+bool data_format_reads(const char *format, const char *option) {
+    const char *formats = data_option_formats(option);
+    size_t n = strlen(format);
+    for (const char *p = formats; p && (p = strstr(p, format)); p += n)
+        if ((p == formats || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
+            return true;
+    return false;
+}
+
+/* The first option of `spec` that is set but not read by its format, or NULL. */
+static const char *data_spec_ignored(const struct data_spec *spec) {
+    const struct {
+        const char *name;
+        bool set;
+    } set[] = {
+        {"file", spec->file != NULL},          {"images", spec->images != NULL},
+        {"test_size", spec->test_size != 0},   {"split", spec->split != DATA_TRAIN},
+        {"no_file_check", spec->no_file_check != 0},
+        {"query", spec->query != NULL},        {"gallery", spec->gallery != NULL},
+    };
+    for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
+        if (set[i].set && !data_format_reads(spec->format, set[i].name))
+            return set[i].name;
+    return NULL;
+}
 
 const char *data_split_name(enum data_split split) {
     switch (split) {
@@ -260,14 +308,19 @@ int data_split_tokens(char *line, char **tokens, int max) {
 
 int data_parse_int(const char *token, long lo, long hi, long *out) {
     if (!token || !*token)
-        return -1;
+        return DATA_INT_NOT_INTEGER;
     char *end;
     errno = 0;
     long v = strtol(token, &end, 10);
-    if (errno || *end || end == token || v < lo || v > hi)
-        return -1;
+    if (*end || end == token)
+        return DATA_INT_NOT_INTEGER;
+    /* strtol clamps an overflow to LONG_MIN / LONG_MAX, which keeps the sign */
+    if (v < lo || (errno == ERANGE && v < 0))
+        return DATA_INT_BELOW;
+    if (v > hi || errno == ERANGE)
+        return DATA_INT_ABOVE;
     *out = v;
-    return 0;
+    return DATA_INT_OK;
 }
 
 static int data_cmp_names(const void *a, const void *b) {
@@ -595,6 +648,11 @@ ufo_status data_open(const struct data_spec *spec, struct data_set *out) {
                         "dataset %s: unknown format '%s' (folder, list, idx, market1501, msmt17, "
                         "veri776, vehicleid, veriwild, sop, mxrec, facebin, pairs)",
                         name, spec->format);
+
+    const char *ignored = data_spec_ignored(spec);
+    if (ignored)
+        return ufo_fail(UFO_ERR_CONFIG, "dataset %s: format %s ignores %s (it is for %s)", name,
+                        spec->format, ignored, data_option_formats(ignored));
 
     ufo_status st = data_strdup_into(&out->name, name);
     if (st == UFO_OK)

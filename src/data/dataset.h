@@ -3,6 +3,7 @@
 #ifndef UFO_DATA_DATASET_H
 #define UFO_DATA_DATASET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -88,7 +89,8 @@ struct data_spec {
     const char *images;  /* pairs, folder of the pair images; NULL: the format's default */
     int test_size;       /* vehicleid 800/1600/2400 (default 2400); veriwild 3000/5000/10000
                           * (default 10000) */
-    enum data_split split; /* folder, list: the split the items belong to (default DATA_TRAIN) */
+    enum data_split split; /* folder, list, idx with file, mxrec: the split the items belong to
+                            * (default DATA_TRAIN) */
     int no_file_check;   /* list-based formats: trust the lists, skip the per-file existence
                           * check (for huge sets on slow file systems) */
     const char *query;   /* list: the query list of the evaluation part; NULL: none */
@@ -106,6 +108,12 @@ ufo_status data_open(const struct data_spec *spec, struct data_set *out);
  * left untouched and may be freed afterwards. */
 ufo_status data_merge(const struct data_set *parts, size_t n, const char *name,
                       struct data_set *out);
+
+/* Whether `format` reads the data_spec option `option` ("file", "images", "test_size", "split",
+ * "no_file_check", "query", "gallery"), and the formats that do ("list, idx, ...", NULL for an
+ * unknown option). data_open refuses a spec that sets an option its format ignores. */
+bool data_format_reads(const char *format, const char *option);
+const char *data_option_formats(const char *option);
 
 /* Name of a split ("train", "query", "gallery", "test"). */
 const char *data_split_name(enum data_split split);

@@ -47,6 +47,18 @@ static long idx_read(gzFile f, void *buf, size_t n) {
     return (long)got;
 }
 
+/* zlib's word on why a read stopped short ("unexpected end of file" for a cut .gz), or NULL
+ * when it saw nothing wrong (a plain file that simply ends). */
+static const char *idx_why(gzFile f, const char *path) {
+    int err = Z_OK;
+    const char *msg = gzerror(f, &err);
+    if (err == Z_OK || !msg || !*msg)
+        return NULL;
+    size_t n = strlen(path);
+    /* zlib puts the path in front, which the caller already names */
+    return strncmp(msg, path, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ' ? msg + n + 2 : msg;
+}
+
 /* Header of an IDX file of unsigned bytes with `ndims` dimensions: magic 0x0000 0x08 ndims, then
  * big-endian uint32 sizes. */
 static ufo_status idx_header(gzFile f, const char *path, int ndims, uint32_t *dims) {
@@ -118,12 +130,17 @@ static ufo_status idx_load(struct data_set *ds, const char *root, const char *pr
                 break;
         }
     }
+    /* a file cut short (an interrupted download or unpack) is an error: training on the part
+     * that is there would quietly change the dataset */
+    if (st == UFO_OK && n < ldims[0])
+        st = ufo_fail(UFO_ERR_FORMAT, "dataset %s: %s is truncated: %u of the %u labels it "
+                                      "announces could be read%s%s%s; download or unpack it "
+                                      "again",
+                      ds->name, lab_path, n, ldims[0], idx_why(fl, lab_path) ? " (" : "",
+                      idx_why(fl, lab_path) ? idx_why(fl, lab_path) : "", idx_why(fl, lab_path) ? ")" : "");
     if (st == UFO_OK) {
-        /* what is missing from either file is counted once */
+        /* images and labels left over by a count mismatch are counted once */
         uint32_t claimed = idims[0] > ldims[0] ? idims[0] : ldims[0];
-        if (n < ldims[0])
-            log_warn("dataset %s: %s is truncated: %u of %u labels", ds->name, lab_path, n,
-                     ldims[0]);
         if (idims[0] != ldims[0])
             log_warn("dataset %s: %s announces %u images but %s %u labels", ds->name, img_path,
                      idims[0], lab_path, ldims[0]);
@@ -141,10 +158,17 @@ static ufo_status idx_load(struct data_set *ds, const char *root, const char *pr
             break;
         }
         long got = idx_read(fi, ds->pixels + at, image_size);
+        if (got < 0) {
+            st = ufo_fail(UFO_ERR_FORMAT, "dataset %s: %s: corrupt gzip stream after %u of %u "
+                                          "images", ds->name, img_path, i, n);
+            break;
+        }
         if (got != (long)image_size) {
-            data_pixels_truncate(ds, (uint64_t)at);
-            log_warn("dataset %s: %s is truncated at image %u of %u", ds->name, img_path, i, n);
-            ds->report.bad_records += n - i;
+            st = ufo_fail(UFO_ERR_FORMAT, "dataset %s: %s is truncated: %u of the %u images it "
+                                          "announces could be read%s%s%s; download or unpack "
+                                          "it again",
+                          ds->name, img_path, i, idims[0], idx_why(fi, img_path) ? " (" : "",
+                          idx_why(fi, img_path) ? idx_why(fi, img_path) : "", idx_why(fi, img_path) ? ")" : "");
             break;
         }
         struct data_item item = {

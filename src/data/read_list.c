@@ -8,6 +8,28 @@
 
 #include "data/reader.h"
 
+/* Parse the label (lo -1: a distractor) or camera (lo 0) column; nonzero with the reason in
+ * `why` when it is not an integer in [lo, INT32_MAX]. */
+static int list_bad_number(const char *token, const char *what, long lo, long *out, char *why,
+                           size_t cap) {
+    switch (data_parse_int(token, lo, INT32_MAX, out)) {
+    case DATA_INT_OK:
+        return 0;
+    case DATA_INT_NOT_INTEGER:
+        snprintf(why, cap, "%s \"%s\" is not a base-10 integer", what, token);
+        break;
+    case DATA_INT_BELOW:
+        snprintf(why, cap, "%s %s is negative (%s)", what, token,
+                 lo < 0 ? "labels are 0 or more; -1 marks a distractor"
+                        : "cameras are 0 or more; leave the column out when unknown");
+        break;
+    default:
+        snprintf(why, cap, "%s %s is out of range (at most %ld)", what, token, (long)INT32_MAX);
+        break;
+    }
+    return 1;
+}
+
 /* The items of one list file (relative to root unless absolute) into `split`. Label -1 marks
  * a distractor; '#' starts a comment line. Paths cannot hold blanks. */
 static ufo_status list_read_file(const struct data_spec *spec, struct data_set *ds,
@@ -34,9 +56,10 @@ static ufo_status list_read_file(const struct data_spec *spec, struct data_set *
             data_note_bad_line(ds, list_path, line_no, "expected `path label [camera]`");
             continue;
         }
-        if (data_parse_int(tok[1], -1, INT32_MAX, &label) ||
-            (n == 3 && data_parse_int(tok[2], 0, INT32_MAX, &camera))) {
-            data_note_bad_line(ds, list_path, line_no, "label or camera is not an integer");
+        char why[160];
+        if (list_bad_number(tok[1], "label", -1, &label, why, sizeof why) ||
+            (n == 3 && list_bad_number(tok[2], "camera", 0, &camera, why, sizeof why))) {
+            data_note_bad_line(ds, list_path, line_no, why);
             continue;
         }
         if (tok[0][0] == '/')
@@ -61,6 +84,13 @@ static ufo_status list_read_file(const struct data_spec *spec, struct data_set *
  * numbered alike (a retrieval benchmark kept as lists, like the demo's cards and icons). */
 ufo_status data_read_list(const struct data_spec *spec, struct data_set *ds) {
     const char *file = spec->file ? spec->file : "list.txt";
+    const char *name = spec->name && *spec->name ? spec->name : "list";
+    /* queries alone would be scored against each other, SOP style: surely not what was meant */
+    if (!spec->query != !spec->gallery)
+        return ufo_fail(UFO_ERR_CONFIG, "dataset %s: %s is given without %s: the evaluation "
+                                        "part of a list dataset needs both lists, or neither",
+                        name, spec->query ? "query" : "gallery",
+                        spec->query ? "gallery" : "query");
     if (!spec->query && !spec->gallery)
         return list_read_file(spec, ds, file, spec->split);
     unsigned parts = spec->parts ? spec->parts : DATA_PART_ALL;

@@ -63,7 +63,8 @@ char *data_next_line(char **cursor);
  * were (which may exceed max: the extra ones are not stored). */
 int data_split_tokens(char *line, char **tokens, int max);
 
-/* Parse a whole token as a base-10 integer in [lo, hi]; 0 on success. */
+/* Parse a whole token as a base-10 integer in [lo, hi]; 0 on success, else what is wrong. */
+enum data_int_error { DATA_INT_OK, DATA_INT_NOT_INTEGER, DATA_INT_BELOW, DATA_INT_ABOVE };
 int data_parse_int(const char *token, long lo, long hi, long *out);
 
 /* Sorted names of the entries of `dir` that are regular files (want_dirs 0) or folders

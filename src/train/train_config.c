@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/dataset.h"
 #include "io/atomic.h"
 #include "train/train_config.h"
 
@@ -318,6 +319,34 @@ static ufo_status tc_datasets(struct train_config *tc, const char *section, cons
     return UFO_OK;
 }
 
+/* A [dataset.NAME] section sets only options its format reads (a value other than the
+ * default; a saved configuration writes every key), and a list's query and gallery together. */
+static ufo_status tc_check_dataset(const struct train_config *tc, const char *section,
+                                   const struct tc_dataset_bind *b) {
+    const char *format = dataset_formats[b->format];
+    const struct {
+        const char *key;
+        bool set;
+    } opts[] = {
+        {"file", *b->file},          {"images", *b->images},   {"test_size", b->test_size != 0},
+        {"split", b->split != 0},    {"no_file_check", b->no_file_check},
+        {"query", *b->query},        {"gallery", *b->gallery},
+    };
+    for (size_t k = 0; k < N(opts); k++)
+        if (opts[k].set && !data_format_reads(format, opts[k].key))
+            return tc_fail(tc, section, opts[k].key,
+                           "format %s ignores it (it is for %s): remove it or change the format",
+                           format, data_option_formats(opts[k].key));
+    if (!*b->query != !*b->gallery) {
+        const char *given = *b->query ? "query" : "gallery", *missing = *b->query ? "gallery"
+                                                                                  : "query";
+        return tc_fail(tc, section, given,
+                       "given without %s: the evaluation part of a list dataset needs both "
+                       "lists (or neither, to keep every line of file in split)", missing);
+    }
+    return UFO_OK;
+}
+
 /* Every [dataset.NAME] section into tc->datasets. */
 static ufo_status tc_bind_datasets(struct train_config *tc) {
     size_t n = cfg_instances(tc->doc, "dataset.");
@@ -328,6 +357,8 @@ static ufo_status tc_bind_datasets(struct train_config *tc) {
         const char *section = cfg_instance(tc->doc, "dataset.", i);
         struct tc_dataset_bind b;
         ufo_status st = cfg_bind(tc->doc, section, &b);
+        if (st != UFO_OK) return st;
+        st = tc_check_dataset(tc, section, &b);
         if (st != UFO_OK) return st;
         tc->datasets[i] = (struct train_dataset){
             .name = section + strlen("dataset."), .format = dataset_formats[b.format],
