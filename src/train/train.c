@@ -755,7 +755,7 @@ ufo_status train_run(const struct train_config *tc, const struct train_request *
         size_t bad = 0, replaced = 0;
         data_batcher_skipped(tr.batcher, (int)t, &bad, &replaced);
         skipped[t] = bad;
-        snprintf(reasons[t], sizeof reasons[t], "%zu undecodable, %zu draws replaced", bad,
+        snprintf(reasons[t], sizeof reasons[t], "%zu undecodable, %zu samples replaced", bad,
                  replaced);
         reason_ptr[t] = reasons[t];
     }
