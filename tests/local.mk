@@ -1,5 +1,5 @@
 # tests: the engine foundation's check programs (each layer lists its own in its fragment)
-EXTRA_DIST += tests/check.h
+EXTRA_DIST += tests/check.h tests/ref_file.h
 check_PROGRAMS += tests/test_device_spec tests/test_gemm tests/test_gemm_settings \
 	tests/test_kernels
 TESTS += tests/test_device_spec tests/test_gemm tests/test_gemm_settings tests/test_kernels

@@ -29,6 +29,7 @@
 #include "io/safetensors.h"
 #include "model/checkpoint.h"
 #include "model/vit.h"
+#include "ref_file.h"
 #include "ops/ops.h"
 #include "train/optim.h"
 #include "train/schedule.h"
@@ -38,20 +39,6 @@
 #define RESIDUE_GRAD 1e-4   /* bound on ufo's gradient norm where the exact one is zero */
 #define RESIDUE_V 3e-5      /* ... on such a tensor's momentum elements */
 #define RESIDUE_DELTA 2e-5  /* ... and on its change */
-
-static ufo_st_file *ref_file;
-
-static float *read_ref(const char *name, size_t *numel) {
-    const struct ufo_st_tensor *t = ufo_st_find(ref_file, name);
-    if (!t) {
-        fprintf(stderr, "reference tensor %s is missing\n", name);
-        exit(1);
-    }
-    float *data = malloc(t->numel * sizeof *data + 4);
-    REQUIRE_OK(ufo_st_read_f32(ref_file, t, data));
-    if (numel) *numel = (size_t)t->numel;
-    return data;
-}
 
 /* A number of the "ufo.reference.optim" object. */
 static double optim_number(json_t *o, const char *key) {

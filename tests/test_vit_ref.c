@@ -18,23 +18,10 @@
 #include "io/safetensors.h"
 #include "model/checkpoint.h"
 #include "model/vit.h"
+#include "ref_file.h"
 
 #define REL_TOL 2e-4
 #define ABS_TOL 1e-5
-
-static ufo_st_file *ref_file;
-
-static float *read_ref(const char *name, size_t *numel) {
-    const struct ufo_st_tensor *t = ufo_st_find(ref_file, name);
-    if (!t) {
-        fprintf(stderr, "reference tensor %s is missing\n", name);
-        exit(1);
-    }
-    float *data = malloc(t->numel * sizeof *data + 4);
-    REQUIRE_OK(ufo_st_read_f32(ref_file, t, data));
-    if (numel) *numel = (size_t)t->numel;
-    return data;
-}
 
 /* Compare n values; print the first mismatches. Returns the largest error relative to the
  * reference's scale. */
