@@ -10,7 +10,9 @@
  * keeps the shapes whose name contains TEXT ("bwd wgt", "attn"), --width those of one width.
  * --cpu-time divides by the CPU seconds the process used (all threads, both cores, so the
  * figures are per core) instead of wall seconds: steadier under load, but time a thread spends
- * spinning while it waits is still counted.
+ * spinning while it waits is still counted. With UFO_TRACE=1 (and --no-clblast) each shape's
+ * line is followed by the own engine's device time per kernel (src/device/trace.h), per product:
+ * how much of it the panel copies take.
  *
  * Shape classes: linear forward Y = X·Wᵀ (NT), backward data dX = dY·W (NN), backward weight
  * dW = dYᵀ·X (TN), for widths 192/384/768 and 2,048 / 8,192 rows (qkv and fc1 widen the
@@ -27,6 +29,7 @@
 #include <ufo/ufo.h>
 
 #include "device/device.h"
+#include "device/trace.h"
 
 /* --cpu-time: seconds of CPU used by all of the process's threads instead of wall time, so
  * time lost to other programs on a shared machine is not counted against either side. */
@@ -39,6 +42,7 @@ static double now(void) {
 }
 
 static double min_seconds = 0.25;
+static int last_calls; /* products time_device ran, the untimed first one included */
 
 struct shape {
     const char *what;
@@ -65,6 +69,7 @@ static double time_device(ufo_device *dev, enum ufo_gemm_engine engine, const st
         if (reps++ == 0) t0 = now(); /* the first call builds kernels: not timed */
         else if ((t1 = now()) - t0 > min_seconds) break;
     }
+    last_calls = reps;
     return 2.0 * s->m * s->n * s->k * s->batch * (reps - 1) / (t1 - t0) / 1e9;
 }
 
@@ -168,6 +173,10 @@ int main(int argc, char **argv) {
         return 1;
     }
 
+    if (dev->trace && with_clblast) {
+        fprintf(stderr, "bench/gemm: UFO_TRACE traces the own engine alone: add --no-clblast\n");
+        return 2;
+    }
     const struct ufo_device_caps *caps = ufo_device_caps(dev);
     printf("device %s (%s); OpenBLAS on the host; medians of %d round(s)%s\n", caps->spec,
            caps->name, repeat, clock_used == CLOCK_MONOTONIC ? "" : "; per CPU second");
@@ -177,8 +186,11 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < count; i++) {
         const struct shape *s = &shapes[i];
         double own_r[99], clb_r[99], ob_r[99], own_ob[99], clb_ob[99];
+        int own_calls = 0;
+        if (dev->trace) device_trace_reset(dev->trace);
         for (int r = 0; r < repeat; r++) {
             own_r[r] = time_device(dev, UFO_GEMM_OWN, s, da, db, dc);
+            own_calls += last_calls;
             ob_r[r] = time_openblas(s, a, b, c);
             clb_r[r] = with_clblast ? time_device(dev, UFO_GEMM_CLBLAST, s, da, db, dc) : 0;
             own_ob[r] = own_r[r] / ob_r[r];
@@ -191,6 +203,7 @@ int main(int argc, char **argv) {
                s->n, s->k, s->batch, own, clb, ob, own_ratio, clb_ratio);
         if (own_ratio < worst_ratio) worst_ratio = own_ratio;
         fflush(stdout);
+        if (dev->trace) device_trace_report(dev->trace, dev->queue, stdout, own_calls);
     }
     printf("lowest own/OpenBLAS ratio: %.2f (GFLOP/s)\n", worst_ratio);
     clReleaseMemObject(da);

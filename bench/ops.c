@@ -1,6 +1,7 @@
 /* Time of the non-GEMM ops of one ViT block on the benchmark shapes (issue 3's small and large
  * training configurations), forward and backward, and their sum per training step.
- * Usage: bench/ops [device spec] */
+ * Usage: bench/ops [device spec]; with UFO_TRACE=1 each configuration's line is followed by the
+ * device time per kernel, per block (src/device/trace.h). */
 #include "config.h"
 
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <time.h>
 
 #include "device/device.h"
+#include "device/trace.h"
 #include "ops/ops.h"
 
 struct config {
@@ -96,6 +98,7 @@ int main(int argc, char **argv) {
         /* the first round builds the kernels: not timed */
         block_ops(dev, c, big, small);
         RUN("finish", ufo_device_finish(dev));
+        if (dev->trace) device_trace_reset(dev->trace);
         int reps = 0;
         double t0 = now(), t;
         do {
@@ -108,6 +111,7 @@ int main(int argc, char **argv) {
         printf("%s (batch %zu, width %zu, %zu tokens): non-GEMM ops %.3f ms per block, "
                "%.1f ms per step of %zu blocks\n", c->name, c->batch, c->width, c->tokens,
                1e3 * per_block, 1e3 * per_block * (double)c->blocks, c->blocks);
+        if (dev->trace) device_trace_report(dev->trace, dev->queue, stdout, reps);
         clReleaseMemObject(big);
         clReleaseMemObject(small);
     }

@@ -407,6 +407,43 @@ __kernel void pack(const int rows, const int k_total, __global const float *rest
     dst[d_off + batch * d_stride + ((size_t)(r / W) * k_total + k) * W + r % W] = v;
 }
 
+/* pack's result for a k-major src (K_MAJOR: element (r, k) at k·ld + r), KR values of k per
+ * work-item instead of one: item (panel, k block) copies KR panel rows, each a contiguous run
+ * of W floats in src, by vectors of 16/8/4 floats. These are the dYᵀ·X operands, the largest
+ * packs of a training step (a pass over each activation per product); per thread it moves
+ * them in 0.6-0.7 of pack's time (bench/gemm --match "bwd wgt" under UFO_TRACE). A src stored
+ * rows × k stays with pack, which PoCL vectorises across k: a run version storing W apart was
+ * no faster. Rows past `rows` become zeros as in pack.
+ * Options: -D W, -D KR=k values per item. Dimension 0 runs over panels. */
+#ifndef KR
+#define KR 16
+#endif
+#define COPY_RUN(d, s)                                                                 \
+    {                                                                                  \
+        int w_ = 0;                                                                    \
+        for (; w_ + 16 <= W; w_ += 16) vstore16(vload16(0, (s) + w_), 0, (d) + w_);    \
+        for (; w_ + 8 <= W; w_ += 8) vstore8(vload8(0, (s) + w_), 0, (d) + w_);        \
+        for (; w_ + 4 <= W; w_ += 4) vstore4(vload4(0, (s) + w_), 0, (d) + w_);        \
+        for (; w_ < W; w_++) (d)[w_] = (s)[w_];                                        \
+    }
+__kernel void pack_runs(const int rows, const int k_total, __global const float *restrict src,
+                        const ulong s_off, const int ld, const ulong s_stride,
+                        __global float *restrict dst, const ulong d_off, const ulong d_stride) {
+    const int panel = (int)get_global_id(0), k0 = (int)get_global_id(1) * KR;
+    const size_t batch = get_global_id(2);
+    const int r0 = panel * W;
+    if (k0 >= k_total || r0 >= rows) return; /* past the last (maybe partial) panel */
+    const int k_end = min(k0 + KR, k_total);
+    __global const float *sk = src + s_off + batch * s_stride + (size_t)k0 * ld + r0;
+    __global float *d = dst + d_off + batch * d_stride + ((size_t)panel * k_total + k0) * W;
+    if (r0 + W <= rows) {
+        for (int k = k0; k < k_end; k++, sk += ld, d += W) COPY_RUN(d, sk)
+    } else {
+        for (int k = k0; k < k_end; k++, sk += ld, d += W)
+            for (int w = 0; w < W; w++) d[w] = r0 + w < rows ? sk[w] : 0.0f;
+    }
+}
+
 /* dst[batch][k][n] = src[batch][n][k]: B stored n × k (leading dimension lds) made k × n,
  * dense, so gemm_nn can read it by rows. Tiles of 16 × 16 through local memory. */
 __kernel void transpose(const int rows, const int cols, __global const float *restrict src,

@@ -19,32 +19,40 @@
 /* exp(z²)·erfc(z) for z in [0, 10]: a Chebyshev series in u = (1 - 0.45z) / (1 + 0.25z),
  * which maps [0, 10] onto [1, -1]; coefficients interpolated at 13 Chebyshev nodes for ufo
  * (relative error 5e-10 in exact arithmetic, under 5e-7 in float). PoCL's erf is a slow
- * scalar call, and 1 + erf(x) loses the left tail to cancellation; this keeps both tails. */
+ * scalar call, and 1 + erf(x) loses the left tail to cancellation; this keeps both tails.
+ * Written once for float and float16 (GELU_VEC below): the same operations lane by lane. */
 #define CLENSHAW_STEP(coef) b0 = u2 * b1 - b2 + (coef), b2 = b1, b1 = b0
-static float scaled_erfc(float z) {
-    float u = (1.0f - 0.45f * z) / (1.0f + 0.25f * z), u2 = 2.0f * u;
-    float b1 = 6.965325112e-11f, b2 = 0.0f, b0;
-    CLENSHAW_STEP(-2.396848345e-09f);
-    CLENSHAW_STEP(-2.342196571e-08f);
-    CLENSHAW_STEP(2.576062990e-08f);
-    CLENSHAW_STEP(2.761914688e-06f);
-    CLENSHAW_STEP(3.622475487e-05f);
-    CLENSHAW_STEP(3.039943063e-04f);
-    CLENSHAW_STEP(1.934497089e-03f);
-    CLENSHAW_STEP(9.902380259e-03f);
-    CLENSHAW_STEP(4.181638759e-02f);
-    CLENSHAW_STEP(1.469462069e-01f);
-    CLENSHAW_STEP(4.281423708e-01f);
-    return u * b1 - b2 + 3.709151763e-01f;
-}
+#define DEFINE_SCALED_ERFC(T)                                                          \
+    static T __attribute__((overloadable)) scaled_erfc(T z) {                          \
+        T u = (1.0f - 0.45f * z) / (1.0f + 0.25f * z), u2 = 2.0f * u;                  \
+        T b1 = 6.965325112e-11f, b2 = 0.0f, b0;                                        \
+        CLENSHAW_STEP(-2.396848345e-09f);                                              \
+        CLENSHAW_STEP(-2.342196571e-08f);                                              \
+        CLENSHAW_STEP(2.576062990e-08f);                                               \
+        CLENSHAW_STEP(2.761914688e-06f);                                               \
+        CLENSHAW_STEP(3.622475487e-05f);                                               \
+        CLENSHAW_STEP(3.039943063e-04f);                                               \
+        CLENSHAW_STEP(1.934497089e-03f);                                               \
+        CLENSHAW_STEP(9.902380259e-03f);                                               \
+        CLENSHAW_STEP(4.181638759e-02f);                                               \
+        CLENSHAW_STEP(1.469462069e-01f);                                               \
+        CLENSHAW_STEP(4.281423708e-01f);                                               \
+        return u * b1 - b2 + 3.709151763e-01f;                                         \
+    }
 
-/* Φ(x), the standard normal CDF, and φ(x) into *pdf. */
-static float normal_cdf(float x, float *pdf) {
-    float e = exp(-0.5f * x * x);
-    float tail = 0.5f * e * scaled_erfc(fmin(fabs(x) * M_SQRT1_2_F, 10.0f));
-    *pdf = e * 0.398942280f; /* 1 / sqrt(2π) */
-    return x < 0.0f ? tail : 1.0f - tail;
-}
+/* Φ(x), the standard normal CDF, and φ(x) into *pdf. NaN stays NaN (through exp), and
+ * Φ(±∞) is 1 or 0. */
+#define DEFINE_NORMAL_CDF(T)                                                           \
+    static T __attribute__((overloadable)) normal_cdf(T x, T *pdf) {                   \
+        T e = exp(-0.5f * x * x);                                                      \
+        T tail = 0.5f * e * scaled_erfc(fmin(fabs(x) * M_SQRT1_2_F, 10.0f));           \
+        *pdf = e * 0.398942280f; /* 1 / sqrt(2π) */                                    \
+        return select(1.0f - tail, tail, x < 0.0f);                                    \
+    }
+DEFINE_SCALED_ERFC(float)
+DEFINE_SCALED_ERFC(float16)
+DEFINE_NORMAL_CDF(float)
+DEFINE_NORMAL_CDF(float16)
 
 /* y += b per row, in place. */
 __kernel void bias_add(__global float *y, uint y_off, uint ld_y, __global const float *b,
@@ -101,26 +109,60 @@ __kernel void column_sums(__global const float *a, uint a_off, uint ld_a, uint r
 }
 #endif
 
+/* GELU's columns per item: 16 in the items layout (CPUs), where PoCL did not vectorise the
+ * one-element kernel across items (2.9 ns per element and core; 16 lanes by hand take a
+ * third of that, bench/ops under UFO_TRACE); one in the work-group layout (GPUs). A row's
+ * last columns past a multiple of 16 take the scalar path. */
+#if COL_LANES > 1
+#define GELU_VEC 1
+#else
+#define GELU_VEC 16
+#endif
+
 /* y = x·Φ(x) with the exact normal CDF; y may be x. */
 __kernel void gelu_forward(__global const float *x, uint x_off, uint ld_x, uint rows, uint cols,
                            __global float *y, uint y_off, uint ld_y) {
-    uint c = get_global_id(0), r = get_global_id(1);
+    uint c = GELU_VEC * get_global_id(0), r = get_global_id(1);
     if (c >= cols || r >= rows)
         return;
-    float v = x[x_off + (size_t)r * ld_x + c], pdf;
-    y[y_off + (size_t)r * ld_y + c] = v * normal_cdf(v, &pdf);
+    __global const float *xr = x + x_off + (size_t)r * ld_x;
+    __global float *yr = y + y_off + (size_t)r * ld_y;
+#if GELU_VEC == 16
+    if (c + 16 <= cols) {
+        float16 v = vload16(0, xr + c), pdf;
+        vstore16(v * normal_cdf(v, &pdf), 0, yr + c);
+        return;
+    }
+#endif
+    for (uint end = min(c + GELU_VEC, cols); c < end; c++) {
+        float v = xr[c], pdf;
+        yr[c] = v * normal_cdf(v, &pdf);
+    }
 }
 
 /* dx = dy·(Φ(x) + x·φ(x)); dx may be dy. */
 __kernel void gelu_backward(__global const float *x, uint x_off, uint ld_x,
                             __global const float *dy, uint dy_off, uint ld_dy,
                             uint rows, uint cols, __global float *dx, uint dx_off, uint ld_dx) {
-    uint c = get_global_id(0), r = get_global_id(1);
+    uint c = GELU_VEC * get_global_id(0), r = get_global_id(1);
     if (c >= cols || r >= rows)
         return;
-    float v = x[x_off + (size_t)r * ld_x + c], pdf;
-    float cdf = normal_cdf(v, &pdf);
-    dx[dx_off + (size_t)r * ld_dx + c] = dy[dy_off + (size_t)r * ld_dy + c] * (cdf + v * pdf);
+    __global const float *xr = x + x_off + (size_t)r * ld_x;
+    __global const float *dyr = dy + dy_off + (size_t)r * ld_dy;
+    __global float *dxr = dx + dx_off + (size_t)r * ld_dx;
+#if GELU_VEC == 16
+    if (c + 16 <= cols) {
+        float16 v = vload16(0, xr + c), pdf;
+        float16 cdf = normal_cdf(v, &pdf);
+        vstore16(vload16(0, dyr + c) * (cdf + v * pdf), 0, dxr + c);
+        return;
+    }
+#endif
+    for (uint end = min(c + GELU_VEC, cols); c < end; c++) {
+        float v = xr[c], pdf;
+        float cdf = normal_cdf(v, &pdf);
+        dxr[c] = dyr[c] * (cdf + v * pdf);
+    }
 }
 
 /* x += f·y with f = mask[r / rows_per_sample]·keep_scale, or 1 without a mask. */

@@ -2,7 +2,8 @@
  * leading dimensions above the width, non-zero offsets, every transpose pair, alpha/beta,
  * and strided-batched attention products with 197 tokens and 64-wide heads. The own engine
  * runs every case with each of its kernels (simple, K-blocked, packed), with the device's
- * settings and with small tiles and k blocks that put k past, below and on a block boundary.
+ * settings and with small tiles and k blocks that put k past, below and on a block boundary,
+ * and the packed kernel with either panel copy (pack, pack_runs) over panels of 3 to 32.
  *
  * Bound: |C - C_ref| <= 1e-5 · (Σ_p |alpha·a·b| + |beta·c0|) per element. Float32 sums of
  * k ≤ 1024 products stay well inside it; a wrong index or a lost term does not. */
@@ -147,21 +148,37 @@ int main(void) {
         int tm, vw, nv, kb;
         size_t wg0, wg1;
         enum gemm_pack_a pack_a;
+        enum gemm_pack_kernel pack;
     } variants[] = {
-        {"own (device settings)", GEMM_OWN_SIMPLE, 0, 0, 0, 0, 0, 0, GEMM_PACK_A_ALWAYS},
-        {"own simple 8×16", GEMM_OWN_SIMPLE, 8, 16, 1, 256, 0, 0, GEMM_PACK_A_ALWAYS},
-        {"own kblocked 8×32 kb 16", GEMM_OWN_KBLOCKED, 8, 16, 2, 16, 2, 3, GEMM_PACK_A_ALWAYS},
-        {"own kblocked 3×4 kb 5", GEMM_OWN_KBLOCKED, 3, 4, 1, 5, 2, 2, GEMM_PACK_A_ALWAYS},
-        {"own packed 8×32 kb 256", GEMM_OWN_PACKED, 8, 16, 2, 256, 2, 8, GEMM_PACK_A_ALWAYS},
-        {"own packed 8×32 kb 16", GEMM_OWN_PACKED, 8, 16, 2, 16, 2, 3, GEMM_PACK_A_ALWAYS},
-        {"own packed 3×8 kb 7", GEMM_OWN_PACKED, 3, 4, 2, 7, 3, 2, GEMM_PACK_A_ALWAYS},
+        {"own (device settings)", GEMM_OWN_SIMPLE, 0, 0, 0, 0, 0, 0, GEMM_PACK_A_ALWAYS,
+         GEMM_PACK_ELEMENTS},
+        {"own simple 8×16", GEMM_OWN_SIMPLE, 8, 16, 1, 256, 0, 0, GEMM_PACK_A_ALWAYS,
+         GEMM_PACK_ELEMENTS},
+        {"own kblocked 8×32 kb 16", GEMM_OWN_KBLOCKED, 8, 16, 2, 16, 2, 3, GEMM_PACK_A_ALWAYS,
+         GEMM_PACK_ELEMENTS},
+        {"own kblocked 3×4 kb 5", GEMM_OWN_KBLOCKED, 3, 4, 1, 5, 2, 2, GEMM_PACK_A_ALWAYS,
+         GEMM_PACK_ELEMENTS},
+        {"own packed 8×32 kb 256", GEMM_OWN_PACKED, 8, 16, 2, 256, 2, 8, GEMM_PACK_A_ALWAYS,
+         GEMM_PACK_ELEMENTS},
+        {"own packed 8×32 kb 256, runs", GEMM_OWN_PACKED, 8, 16, 2, 256, 2, 8,
+         GEMM_PACK_A_ALWAYS, GEMM_PACK_RUNS},
+        {"own packed 8×32 kb 16, runs", GEMM_OWN_PACKED, 8, 16, 2, 16, 2, 3, GEMM_PACK_A_ALWAYS,
+         GEMM_PACK_RUNS},
+        {"own packed 3×8 kb 7", GEMM_OWN_PACKED, 3, 4, 2, 7, 3, 2, GEMM_PACK_A_ALWAYS,
+         GEMM_PACK_ELEMENTS},
+        /* panels of 3 and 8: runs cut to scalars and vectors of 8 */
+        {"own packed 3×8 kb 7, runs", GEMM_OWN_PACKED, 3, 4, 2, 7, 3, 2, GEMM_PACK_A_ALWAYS,
+         GEMM_PACK_RUNS},
+        /* panels of 5 and 4: a vector of 4 and a scalar */
+        {"own packed 5×4 kb 9, runs", GEMM_OWN_PACKED, 5, 4, 1, 9, 2, 2, GEMM_PACK_A_ALWAYS,
+         GEMM_PACK_RUNS},
         {"own packed 8×32 kb 16, A packed if transposed", GEMM_OWN_PACKED, 8, 16, 2, 16, 2, 3,
-         GEMM_PACK_A_TRANSPOSED},
+         GEMM_PACK_A_TRANSPOSED, GEMM_PACK_RUNS},
         {"own packed 8×32 kb 256, A read in place", GEMM_OWN_PACKED, 8, 16, 2, 256, 2, 8,
-         GEMM_PACK_A_NEVER},
+         GEMM_PACK_A_NEVER, GEMM_PACK_RUNS},
         {"own packed 3×8 kb 7, A read in place", GEMM_OWN_PACKED, 3, 4, 2, 7, 3, 2,
-         GEMM_PACK_A_NEVER},
-        {"clblast", GEMM_OWN_SIMPLE, 0, 0, 0, 0, 0, 0, GEMM_PACK_A_ALWAYS},
+         GEMM_PACK_A_NEVER, GEMM_PACK_ELEMENTS},
+        {"clblast", GEMM_OWN_SIMPLE, 0, 0, 0, 0, 0, 0, GEMM_PACK_A_ALWAYS, GEMM_PACK_ELEMENTS},
     };
     const size_t n_variants = sizeof variants / sizeof variants[0];
     for (size_t v = 0; v < n_variants; v++) {
@@ -172,6 +189,7 @@ int main(void) {
             s->own_kernel = s->own_kernel_batched = o->kernel;
             s->own_tm = o->tm, s->own_vw = o->vw, s->own_nv = o->nv, s->own_kb = o->kb;
             s->own_wg0 = o->wg0, s->own_wg1 = o->wg1, s->own_pack_a = o->pack_a;
+            s->own_pack = o->pack;
         }
         enum ufo_gemm_engine engine = v + 1 == n_variants ? UFO_GEMM_CLBLAST : UFO_GEMM_OWN;
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

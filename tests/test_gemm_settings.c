@@ -49,9 +49,10 @@ int main(void) {
     EXPECT(s.engine == UFO_GEMM_OWN && s.engine_batched == UFO_GEMM_OWN,
            "cpu.ini: own engine for both classes");
     EXPECT(s.own_kernel == GEMM_OWN_PACKED && s.own_kernel_batched == GEMM_OWN_KBLOCKED &&
-               s.own_nv == 2 && s.own_wg0 > 0 && s.own_wg1 > 0,
-           "cpu.ini: packed with a work-group shape (kernel %d/%d, nv %d, wg %zu × %zu)",
-           s.own_kernel, s.own_kernel_batched, s.own_nv, s.own_wg0, s.own_wg1);
+               s.own_nv == 2 && s.own_wg0 > 0 && s.own_wg1 > 0 && s.own_pack == GEMM_PACK_RUNS,
+           "cpu.ini: packed with a work-group shape and packs by runs (kernel %d/%d, nv %d, "
+           "wg %zu × %zu, pack %d)", s.own_kernel, s.own_kernel_batched, s.own_nv, s.own_wg0,
+           s.own_wg1, s.own_pack);
 
     /* keys left out take their defaults: the simple kernel, one vector per row */
     REQUIRE_OK(parse_text("engine = own\n", &s));
@@ -84,8 +85,14 @@ int main(void) {
     REQUIRE_OK(parse_text("own_pack_a = never\n", &s));
     EXPECT(s.own_pack_a == GEMM_PACK_A_NEVER, "own_pack_a never: %d", s.own_pack_a);
 
+    /* own_pack: which kernel copies k-major operands into panels (elements unless given) */
+    EXPECT(s.own_pack == GEMM_PACK_ELEMENTS, "own_pack defaults to elements: %d", s.own_pack);
+    REQUIRE_OK(parse_text("own_pack = runs\n", &s));
+    EXPECT(s.own_pack == GEMM_PACK_RUNS, "own_pack runs: %d", s.own_pack);
+
     /* bad values */
     expect_rejected("own_pack_a = sometimes\n", "gemm:own_pack_a");
+    expect_rejected("own_pack = vectors\n", "gemm:own_pack");
     expect_rejected("engine = fast\n", "gemm:engine");
     expect_rejected("own_tm = 9\n", "gemm:own_tm");
     expect_rejected("own_tm = 0\n", "gemm:own_tm");

@@ -10,6 +10,10 @@ enum gemm_own_kernel { GEMM_OWN_SIMPLE, GEMM_OWN_KBLOCKED, GEMM_OWN_PACKED };
 /* gemm_packed: which A it packs (B always): every A, only a transposed one, or none. */
 enum gemm_pack_a { GEMM_PACK_A_ALWAYS, GEMM_PACK_A_TRANSPOSED, GEMM_PACK_A_NEVER };
 
+/* gemm_packed's panel copy of a k-major operand: `pack`, one float per work-item (the
+ * reference), or `pack_runs`, KR contiguous runs of a panel's width per work-item by vectors. */
+enum gemm_pack_kernel { GEMM_PACK_ELEMENTS, GEMM_PACK_RUNS };
+
 /* Per-device settings, from the embedded data/devices/NAME.ini that matches the device
  * (or the file UFO_DEVICE_SETTINGS names). */
 struct gemm_settings {
@@ -23,6 +27,7 @@ struct gemm_settings {
     int own_kb;                         /* blocked kernels: k block depth */
     int own_nv;                         /* blocked kernels: vectors of VW per row, 1 or 2 */
     enum gemm_pack_a own_pack_a;        /* packed kernel: which A goes through a panel copy */
+    enum gemm_pack_kernel own_pack;     /* packed kernel: which kernel copies the panels */
     size_t n_clblast;                   /* CLBlast parameter overrides */
     struct clblast_override {
         char kernel[32], name[32];

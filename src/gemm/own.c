@@ -48,14 +48,19 @@ static ufo_status transpose_into_scratch(ufo_device *dev, size_t n, size_t k,
 
 /* Pack each batch's operand x into scratch from float `dst_off` on, as panels of `width`
  * rows of op(x) (rows × k), each k × width, zero-padded: `k_major` when x is stored k × rows.
- * The packed operand takes rows_pad · k floats per batch. */
+ * The packed operand takes rows_pad · k floats per batch. A k-major x goes through `pack_runs`
+ * (PACK_KR values of k per work-item, by vectors) when the settings ask for it (own_pack =
+ * runs), anything else through `pack`, one float per work-item. */
+#define PACK_KR 16
 static ufo_status pack_into_scratch(ufo_device *dev, size_t rows, size_t k, int width,
                                     int k_major, struct ufo_matrix x, size_t stride,
                                     size_t batch, size_t dst_off) {
-    char options[48];
-    snprintf(options, sizeof options, "-D W=%d%s", width, k_major ? " -D K_MAJOR" : "");
+    const int runs = k_major && dev->gemm->settings.own_pack == GEMM_PACK_RUNS;
+    char options[64];
+    if (runs) snprintf(options, sizeof options, "-D W=%d -D KR=%d", width, PACK_KR);
+    else snprintf(options, sizeof options, "-D W=%d%s", width, k_major ? " -D K_MAJOR" : "");
     cl_kernel kern;
-    ufo_status st = kernels_get(dev, "gemm.cl", "pack", options, &kern);
+    ufo_status st = kernels_get(dev, "gemm.cl", runs ? "pack_runs" : "pack", options, &kern);
     if (st != UFO_OK) return st;
     size_t rows_pad = kernels_round_up(rows, (size_t)width);
     cl_int irows = (cl_int)rows, ik = (cl_int)k, ld = (cl_int)x.ld;
@@ -72,9 +77,15 @@ static ufo_status pack_into_scratch(ufo_device *dev, size_t rows, size_t k, int 
         (st = kernels_arg(kern, 7, sizeof doff, &doff)) ||
         (st = kernels_arg(kern, 8, sizeof dstride, &dstride)))
         return st;
+    size_t w = (size_t)width;
+    if (runs) {
+        /* one work-item per panel × KR values of k */
+        size_t global[3] = {rows_pad / w, (k + PACK_KR - 1) / PACK_KR, batch};
+        return kernels_run(dev, kern, 3, global, NULL);
+    }
     /* an explicit work-group of one panel's width × 16 k: left to PoCL, the pack did not
      * spread over both cores and cost as much as the product at width 192 */
-    size_t kk = kernels_round_up(k, 16), w = (size_t)width;
+    size_t kk = kernels_round_up(k, 16);
     size_t global[3] = {k_major ? rows_pad : kk, k_major ? kk : rows_pad, batch};
     size_t local[3] = {k_major ? w : 16, k_major ? 16 : w, 1};
     return kernels_run(dev, kern, 3, global, local);

@@ -77,6 +77,16 @@ static ufo_status parse_pack_a(dictionary *d, const char *key, const char *sourc
     return UFO_OK;
 }
 
+static ufo_status parse_pack(dictionary *d, const char *key, const char *source,
+                             enum gemm_pack_kernel *out) {
+    const char *v = iniparser_getstring(d, key, "elements");
+    if (strcmp(v, "elements") == 0) *out = GEMM_PACK_ELEMENTS;
+    else if (strcmp(v, "runs") == 0) *out = GEMM_PACK_RUNS;
+    else return ufo_fail(UFO_ERR_CONFIG, "%s: %s = %s: expected elements or runs", source, key,
+                         v);
+    return UFO_OK;
+}
+
 static ufo_status parse_int(dictionary *d, const char *key, const char *source, long def,
                             long lo, long hi, long *out) {
     const char *v = iniparser_getstring(d, key, NULL);
@@ -113,6 +123,7 @@ static ufo_status parse_settings(dictionary *d, const char *source, struct gemm_
         (st = parse_int(d, "gemm:own_kb", source, 256, 1, 4096, &kb)) ||
         (st = parse_int(d, "gemm:own_nv", source, 1, 1, 2, &nv)) ||
         (st = parse_pack_a(d, "gemm:own_pack_a", source, &s->own_pack_a)) ||
+        (st = parse_pack(d, "gemm:own_pack", source, &s->own_pack)) ||
         (st = parse_own_kernel(d, "gemm:own_kernel", source, "simple", &s->own_kernel)) ||
         (st = parse_own_kernel(d, "gemm:own_kernel_batched", source,
                                iniparser_getstring(d, "gemm:own_kernel", "simple"),

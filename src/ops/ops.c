@@ -388,6 +388,12 @@ ufo_status ops_layernorm_backward(ufo_device *dev, struct ufo_matrix x, struct u
 
 /* ---- GELU ---- */
 
+/* Columns per item of the GELU kernels (GELU_VEC in ops_elementwise.cl): 16 in the items
+ * layout, one otherwise. */
+static size_t ops_gelu_items(const struct ops_call *call, size_t cols) {
+    return call->items ? (cols + 15) / 16 : cols;
+}
+
 ufo_status ops_gelu_forward(ufo_device *dev, struct ufo_matrix x, size_t rows, size_t cols,
                             struct ufo_matrix y) {
     OPS_TRY(ops_check_ld("ops_gelu_forward", "x", x, cols));
@@ -400,7 +406,7 @@ ufo_status ops_gelu_forward(ufo_device *dev, struct ufo_matrix x, size_t rows, s
     ops_arg_uint(&call, rows);
     ops_arg_uint(&call, cols);
     ops_arg_mat(&call, y);
-    return ops_run_2d(dev, &call, cols, rows);
+    return ops_run_2d(dev, &call, ops_gelu_items(&call, cols), rows);
 }
 
 ufo_status ops_gelu_backward(ufo_device *dev, struct ufo_matrix x, struct ufo_matrix dy,
@@ -417,7 +423,7 @@ ufo_status ops_gelu_backward(ufo_device *dev, struct ufo_matrix x, struct ufo_ma
     ops_arg_uint(&call, rows);
     ops_arg_uint(&call, cols);
     ops_arg_mat(&call, dx);
-    return ops_run_2d(dev, &call, cols, rows);
+    return ops_run_2d(dev, &call, ops_gelu_items(&call, cols), rows);
 }
 
 /* ---- attention ---- */
