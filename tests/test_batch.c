@@ -116,11 +116,14 @@ struct copy {
     uint32_t items[26];
 };
 
+/* Copies the batch's own samples (at most 26); the rest of the copy is zero. */
 static void take(const struct data_batch *b, struct copy *c) {
-    memcpy(c->images, b->images, sizeof c->images);
-    memcpy(c->labels, b->labels, sizeof c->labels);
-    memcpy(c->cameras, b->cameras, sizeof c->cameras);
-    memcpy(c->items, b->items, sizeof c->items);
+    size_t n = b->size < 26 ? (size_t)b->size : 26;
+    memset(c, 0, sizeof *c);
+    memcpy(c->images, b->images, n * 3 * S * S * sizeof(float));
+    memcpy(c->labels, b->labels, n * sizeof c->labels[0]);
+    memcpy(c->cameras, b->cameras, n * sizeof c->cameras[0]);
+    memcpy(c->items, b->items, n * sizeof c->items[0]);
 }
 
 static int same(const struct copy *a, const struct copy *b) {
