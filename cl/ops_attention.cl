@@ -1,21 +1,6 @@
 /* Attention layout and softmax. Heads are contiguous [B, h, T, hd] tensors so that the score
  * and value products are strided-batched GEMMs. Split and merge run with dim 0 = column within
  * the h·hd used columns, dim 1 = token row of [B·T, ...]. */
-/* ROW_WG items share a row: on GPUs a work-group per row, summed through a fixed tree in local
- * memory. Built with -D ROW_WG=1 (CPUs, where a work-group per row costs more than the row),
- * one item owns a row and adds in order. Either way the order never varies between runs. */
-#ifndef ROW_WG
-#define ROW_WG 64
-#endif
-#if ROW_WG > 1
-#define ROW_KERNEL __kernel __attribute__((reqd_work_group_size(ROW_WG, 1, 1)))
-#define ROW_ID get_group_id(0)
-#define ROW_LANE get_local_id(0)
-#else
-#define ROW_KERNEL __kernel
-#define ROW_ID get_global_id(0)
-#define ROW_LANE 0
-#endif
 
 /* e^y by Cody-Waite reduction (y = n·ln2 + r, |r| <= ln2/2) and a degree-7 Taylor polynomial,
  * within a few float ulp; NaN stays NaN, 0 below -87.3, +Inf above 88.7. Inside a row loop

@@ -1,21 +1,6 @@
 /* FFN path gates: per-sample weights of the shared path (0) and the task path (1), the mixture,
  * and its backward. Mode numbers follow enum ops_gate_mode: 0 gumbel, 1 shared, 2 task,
  * 3 both. */
-/* ROW_WG items share a row: on GPUs a work-group per row, summed through a fixed tree in local
- * memory. Built with -D ROW_WG=1 (CPUs, where a work-group per row costs more than the row),
- * one item owns a row and adds in order. Either way the order never varies between runs. */
-#ifndef ROW_WG
-#define ROW_WG 64
-#endif
-#if ROW_WG > 1
-#define ROW_KERNEL __kernel __attribute__((reqd_work_group_size(ROW_WG, 1, 1)))
-#define ROW_ID get_group_id(0)
-#define ROW_LANE get_local_id(0)
-#else
-#define ROW_KERNEL __kernel
-#define ROW_ID get_global_id(0)
-#define ROW_LANE 0
-#endif
 #define GATE_GUMBEL 0
 #define GATE_SHARED 1
 #define GATE_TASK 2

@@ -1,20 +1,5 @@
 /* Losses of the task heads: CosFace from cosines, batch-hard soft-margin triplet, and the
  * ordered mean that turns per-sample losses into the loss. */
-/* ROW_WG items share a row: on GPUs a work-group per row, summed through a fixed tree in local
- * memory. Built with -D ROW_WG=1 (CPUs, where a work-group per row costs more than the row),
- * one item owns a row and adds in order. Either way the order never varies between runs. */
-#ifndef ROW_WG
-#define ROW_WG 64
-#endif
-#if ROW_WG > 1
-#define ROW_KERNEL __kernel __attribute__((reqd_work_group_size(ROW_WG, 1, 1)))
-#define ROW_ID get_group_id(0)
-#define ROW_LANE get_local_id(0)
-#else
-#define ROW_KERNEL __kernel
-#define ROW_ID get_global_id(0)
-#define ROW_LANE 0
-#endif
 #define DIST_FLOOR 1e-12f /* squared distances below this count as 0 (no gradient) */
 #define TRIPLET_INFO 5    /* per anchor: positive, negative, gradient weight, loss, spare */
 

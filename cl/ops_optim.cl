@@ -4,18 +4,6 @@
  * ROW_WG=1 one item walks its chunk in order) into out[1 + group], and one more kernel adds the
  * partials into out[0] in order. */
 #define REDUCE_GROUPS 64
-#ifndef ROW_WG
-#define ROW_WG 64
-#endif
-#if ROW_WG > 1
-#define ROW_KERNEL __kernel __attribute__((reqd_work_group_size(ROW_WG, 1, 1)))
-#define ROW_ID get_group_id(0)
-#define ROW_LANE get_local_id(0)
-#else
-#define ROW_KERNEL __kernel
-#define ROW_ID get_global_id(0)
-#define ROW_LANE 0
-#endif
 
 /* Partial sums of x² (mode 0) or of the non-finite count (mode 1) into out[1 + group]. */
 ROW_KERNEL void reduce_partial(__global const float *x, uint x_off, uint n, uint mode,
@@ -38,16 +26,7 @@ ROW_KERNEL void reduce_partial(__global const float *x, uint x_off, uint n, uint
             bad += (as_uint(x[x_off + i]) & 0x7f800000u) == 0x7f800000u;
         acc = (float)bad;
     }
-#if ROW_WG > 1
-    buf[lid] = acc;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint step = ROW_WG / 2; step > 0; step /= 2) {
-        if (lid < step)
-            buf[lid] += buf[lid + step];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    acc = buf[0];
-#endif
+    acc = group_sum(buf, acc);
     if (lid == 0)
         out[out_off + 1 + g] = acc;
 }
@@ -102,16 +81,7 @@ ROW_KERNEL void multi_sumsq_partial(__global const float *x, uint x_off,
         float v = x[base + i];
         acc += v * v;
     }
-#if ROW_WG > 1
-    buf[lid] = acc;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint step = ROW_WG / 2; step > 0; step /= 2) {
-        if (lid < step)
-            buf[lid] += buf[lid + step];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    acc = buf[0];
-#endif
+    acc = group_sum(buf, acc);
     if (lid == 0)
         part[part_off + e * (1 + REDUCE_GROUPS) + 1 + g] = acc;
 }

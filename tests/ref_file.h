@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "io/safetensors.h"
+#include "model/vit.h"
 
 static ufo_st_file *ref_file;
 
@@ -22,6 +23,19 @@ static float *read_ref(const char *name, size_t *numel) {
     REQUIRE_OK(ufo_st_read_f32(ref_file, t, data));
     if (numel) *numel = (size_t)t->numel;
     return data;
+}
+
+/* The reference batch's labels (stored as floats) and task ranges (from its per-sample task
+ * index, tasks contiguous; a task with no sample gets an empty range). */
+static void ref_batch_layout(const float *labels_f, const float *task_f, size_t B, int n_tasks,
+                             int32_t *labels, struct vit_batch *batch) {
+    for (size_t i = 0; i < B; i++) {
+        labels[i] = (int32_t)labels_f[i];
+        batch->task_begin[(int)task_f[i] + 1] = i + 1;
+    }
+    for (int t = 1; t <= n_tasks; t++)
+        if (batch->task_begin[t] < batch->task_begin[t - 1])
+            batch->task_begin[t] = batch->task_begin[t - 1];
 }
 
 #endif

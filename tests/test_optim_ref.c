@@ -122,13 +122,7 @@ int main(void) {
     int32_t *labels = malloc(B * sizeof *labels);
     float *step_images = malloc(n_images * sizeof *step_images);
     struct vit_batch batch = {.size = B, .images = step_images, .labels = labels};
-    for (size_t i = 0; i < B; i++) {
-        labels[i] = (int32_t)labels_f[i];
-        batch.task_begin[(int)task_f[i] + 1] = i + 1;
-    }
-    for (int t = 1; t <= space.n_tasks; t++)
-        if (batch.task_begin[t] < batch.task_begin[t - 1])
-            batch.task_begin[t] = batch.task_begin[t - 1];
+    ref_batch_layout(labels_f, task_f, B, space.n_tasks, labels, &batch);
 
     /* the model at the reference's parameters, momentum zero */
     struct vit *vit;

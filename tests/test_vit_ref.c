@@ -66,13 +66,7 @@ int main(void) {
     size_t B = n_labels;
     int32_t *labels = malloc(B * sizeof *labels);
     struct vit_batch batch = {.size = B, .images = images, .labels = labels, .gumbel = gumbel};
-    for (size_t i = 0; i < B; i++) {
-        labels[i] = (int32_t)labels_f[i];
-        batch.task_begin[(int)task_f[i] + 1] = i + 1;
-    }
-    for (int t = 1; t <= space.n_tasks; t++)
-        if (batch.task_begin[t] < batch.task_begin[t - 1])
-            batch.task_begin[t] = batch.task_begin[t - 1];
+    ref_batch_layout(labels_f, task_f, B, space.n_tasks, labels, &batch);
 
     struct vit *vit;
     REQUIRE_OK(vit_create(dev, &space, B, &vit));

@@ -47,16 +47,19 @@ static long idx_read(gzFile f, void *buf, size_t n) {
     return (long)got;
 }
 
-/* zlib's word on why a read stopped short ("unexpected end of file" for a cut .gz), or NULL
- * when it saw nothing wrong (a plain file that simply ends). */
-static const char *idx_why(gzFile f, const char *path) {
+/* zlib's word on why a read stopped short, as " (unexpected end of file)" for a cut .gz, or
+ * "" when it saw nothing wrong (a plain file that simply ends); written into `buf`. */
+static const char *idx_why(gzFile f, const char *path, char *buf, size_t size) {
     int err = Z_OK;
     const char *msg = gzerror(f, &err);
+    buf[0] = '\0';
     if (err == Z_OK || !msg || !*msg)
-        return NULL;
+        return buf;
     size_t n = strlen(path);
     /* zlib puts the path in front, which the caller already names */
-    return strncmp(msg, path, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ' ? msg + n + 2 : msg;
+    if (strncmp(msg, path, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ') msg += n + 2;
+    snprintf(buf, size, " (%s)", msg);
+    return buf;
 }
 
 /* Header of an IDX file of unsigned bytes with `ndims` dimensions: magic 0x0000 0x08 ndims, then
@@ -82,7 +85,7 @@ static ufo_status idx_header(gzFile f, const char *path, int ndims, uint32_t *di
 /* Load one images/labels file pair into items of `split`. */
 static ufo_status idx_load(struct data_set *ds, const char *root, const char *prefix,
                            enum data_split split) {
-    char img_path[4096], lab_path[4096];
+    char img_path[4096], lab_path[4096], why[256];
     ufo_status st = idx_find(root, prefix, "images-idx3-ubyte", img_path, sizeof img_path);
     if (st == UFO_OK)
         st = idx_find(root, prefix, "labels-idx1-ubyte", lab_path, sizeof lab_path);
@@ -134,10 +137,9 @@ static ufo_status idx_load(struct data_set *ds, const char *root, const char *pr
      * that is there would quietly change the dataset */
     if (st == UFO_OK && n < ldims[0])
         st = ufo_fail(UFO_ERR_FORMAT, "dataset %s: %s is truncated: %u of the %u labels it "
-                                      "announces could be read%s%s%s; download or unpack it "
+                                      "announces could be read%s; download or unpack it "
                                       "again",
-                      ds->name, lab_path, n, ldims[0], idx_why(fl, lab_path) ? " (" : "",
-                      idx_why(fl, lab_path) ? idx_why(fl, lab_path) : "", idx_why(fl, lab_path) ? ")" : "");
+                      ds->name, lab_path, n, ldims[0], idx_why(fl, lab_path, why, sizeof why));
     if (st == UFO_OK) {
         /* images and labels left over by a count mismatch are counted once */
         uint32_t claimed = idims[0] > ldims[0] ? idims[0] : ldims[0];
@@ -165,10 +167,9 @@ static ufo_status idx_load(struct data_set *ds, const char *root, const char *pr
         }
         if (got != (long)image_size) {
             st = ufo_fail(UFO_ERR_FORMAT, "dataset %s: %s is truncated: %u of the %u images it "
-                                          "announces could be read%s%s%s; download or unpack "
+                                          "announces could be read%s; download or unpack "
                                           "it again",
-                          ds->name, img_path, i, idims[0], idx_why(fi, img_path) ? " (" : "",
-                          idx_why(fi, img_path) ? idx_why(fi, img_path) : "", idx_why(fi, img_path) ? ")" : "");
+                          ds->name, img_path, i, idims[0], idx_why(fi, img_path, why, sizeof why));
             break;
         }
         struct data_item item = {

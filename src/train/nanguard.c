@@ -25,7 +25,8 @@ enum train_step_verdict train_nanguard_step(struct train_nanguard *g, long step,
     if (!what) what = "loss or gradient";
     if (g->in_row >= g->max_in_row) {
         ufo_fail(UFO_ERR_NUMERIC, "step %ld: non-finite %s, %ld step(s) in a row (limit "
-                 "train.max_bad_steps = %ld): stopping; lower train.base_lr or check the data", step, what, g->in_row, g->max_in_row);
+                 "train.max_bad_steps = %ld): stopping; lower train.base_lr or check the data",
+                 step, what, g->in_row, g->max_in_row);
         return TRAIN_STEP_STOP;
     }
     log_warn("step %ld: non-finite %s, step skipped (%ld in a row, the run stops at %ld)", step,

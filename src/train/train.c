@@ -763,7 +763,8 @@ ufo_status train_run(const struct train_config *tc, const struct train_request *
         .steps = tr.step, .steps_this_run = steps_this_run, .seconds = now_s() - t_start,
         .n_tasks = tc->n_tasks, .task_names = tr.task_names, .images = tr.images,
         .skipped = skipped, .skip_reasons = reason_ptr, .skipped_steps = tr.guard.skipped,
-        .final_loss = logged_loss ? last_loss : NULL, .run_dir = run_dir, .last_checkpoint = tr.last_checkpoint,
+        .final_loss = logged_loss ? last_loss : NULL, .run_dir = run_dir,
+        .last_checkpoint = tr.last_checkpoint,
         .stopped_by = stopped_by,
     };
     runlog_print_summary(stdout, &sum);

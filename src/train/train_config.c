@@ -116,7 +116,8 @@ static const struct cfg_key task_keys[] = {
     {.name = "eval_datasets", .type = CFG_STRINGS, .def = "", .offset = TASK(eval_text),
      .help = "evaluation data (query/gallery or pairs), as datasets; empty: none"},
     {.name = "batch_size", .type = CFG_INT, .def = "0", .min = 0, .max = 1 << 20,
-     .offset = TASK(batch_size), .help = "images per step; 0: batch_share, else a share of what the others leave in "
+     .offset = TASK(batch_size),
+     .help = "images per step; 0: batch_share, else a share of what the others leave in "
              "proportion to the task's training images"},
     {.name = "batch_share", .type = CFG_FLOAT, .def = "0", .min = 0, .max = 1,
      .offset = TASK(batch_share), .help = "fraction of train.batch_size; 0: not used"},
